@@ -1,0 +1,53 @@
+// Package awsconfig loads the AWS SDK configuration every Recoup binary
+// uses. Endpoints come from the SDK's standard AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE> variables, so the same binary talks to real AWS,
+// LocalStack or the local emulators without code changes.
+package awsconfig
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// DefaultRegion is used when neither AWS_REGION nor a profile names one.
+const DefaultRegion = "us-east-1"
+
+// Load returns the SDK configuration from the environment.
+func Load(ctx context.Context) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+		opts = append(opts, config.WithRegion(DefaultRegion))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// TablePrefix is the DynamoDB table-name prefix, from RECOUP_TABLE_PREFIX.
+func TablePrefix() string {
+	if p, ok := os.LookupEnv("RECOUP_TABLE_PREFIX"); ok {
+		return p
+	}
+	return "recoup-"
+}
+
+// DynamoEndpoint names the DynamoDB endpoint in use, for error messages that
+// must say which endpoint was down.
+func DynamoEndpoint(cfg aws.Config) string {
+	for _, v := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"} {
+		if e := os.Getenv(v); e != "" {
+			return e
+		}
+	}
+	return "dynamodb." + cfg.Region + ".amazonaws.com"
+}
+
+// DynamoDB builds a DynamoDB client from cfg.
+func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }

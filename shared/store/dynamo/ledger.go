@@ -1,0 +1,393 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/recoup-dev/recoup/shared/ledger"
+)
+
+// LedgerAPI is the part of the DynamoDB client the ledger store uses.
+type LedgerAPI interface {
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+var _ LedgerAPI = (*dynamodb.Client)(nil)
+
+// Ledger stores ledger records in the ledger table.
+type Ledger struct {
+	api         LedgerAPI
+	table       string
+	concurrency int
+}
+
+// NewLedger returns a store over the ledger table named prefix+"ledger".
+func NewLedger(api LedgerAPI, prefix string) (*Ledger, error) {
+	if api == nil {
+		return nil, errors.New("dynamo: nil DynamoDB client")
+	}
+	return &Ledger{api: api, table: prefix + LedgerTable, concurrency: 4}, nil
+}
+
+type keyed struct {
+	pk, sk, hash string
+	item         map[string]types.AttributeValue
+}
+
+// Upsert writes the records that are new or whose content changed and leaves
+// the rest untouched, so writing the same records twice changes nothing. It
+// reads each record's stored hash first (BatchGetItem, 100 keys a call) and
+// writes in BatchWriteItem calls of 25, retrying unprocessed items with
+// backoff.
+func (l *Ledger) Upsert(ctx context.Context, recs []ledger.Record) (ledger.UpsertCounts, error) {
+	items := make([]keyed, 0, len(recs))
+	seen := make(map[[2]string]int, len(recs))
+	for _, r := range recs {
+		it, err := toItem(r)
+		if err != nil {
+			return ledger.UpsertCounts{}, err
+		}
+		av, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			return ledger.UpsertCounts{}, fmt.Errorf("marshal %s %s: %w", r.Ref().Kind, r.Ref().ID, err)
+		}
+		k := keyed{pk: av["PK"].(*types.AttributeValueMemberS).Value, sk: av["SK"].(*types.AttributeValueMemberS).Value,
+			hash: av["h"].(*types.AttributeValueMemberS).Value, item: av}
+		// BatchWriteItem refuses two writes to one key in a call; the last
+		// version of a record in the input wins.
+		if i, dup := seen[[2]string{k.pk, k.sk}]; dup {
+			items[i] = k
+			continue
+		}
+		seen[[2]string{k.pk, k.sk}] = len(items)
+		items = append(items, k)
+	}
+
+	var (
+		mu       sync.Mutex
+		total    ledger.UpsertCounts
+		firstErr error
+		wg       sync.WaitGroup
+		chunks   = make(chan []keyed)
+	)
+	for w := 0; w < l.concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for chunk := range chunks {
+				c, err := l.upsertChunk(ctx, chunk)
+				mu.Lock()
+				total = total.Add(c)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := 0; i < len(items); i += 100 {
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed || ctx.Err() != nil {
+			break
+		}
+		chunks <- items[i:min(i+100, len(items))]
+	}
+	close(chunks)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return total, firstErr
+}
+
+func (l *Ledger) upsertChunk(ctx context.Context, chunk []keyed) (ledger.UpsertCounts, error) {
+	keys := make([]map[string]types.AttributeValue, len(chunk))
+	for i, k := range chunk {
+		keys[i] = map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: k.pk}, "SK": &types.AttributeValueMemberS{Value: k.sk}}
+	}
+	stored, err := l.batchGet(ctx, keys, "PK, SK, h")
+	if err != nil {
+		return ledger.UpsertCounts{}, err
+	}
+	have := make(map[[2]string]string, len(stored))
+	for _, it := range stored {
+		have[[2]string{str(it["PK"]), str(it["SK"])}] = str(it["h"])
+	}
+	var c ledger.UpsertCounts
+	var writes []types.WriteRequest
+	for _, k := range chunk {
+		h, ok := have[[2]string{k.pk, k.sk}]
+		switch {
+		case !ok:
+			c.Inserted++
+		case h != k.hash:
+			c.Updated++
+		default:
+			c.Unchanged++
+			continue
+		}
+		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: k.item}})
+	}
+	for i := 0; i < len(writes); i += 25 {
+		if err := l.batchWrite(ctx, writes[i:min(i+25, len(writes))]); err != nil {
+			return ledger.UpsertCounts{}, err
+		}
+	}
+	return c, nil
+}
+
+func str(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+// backoff sleeps before retry n (0-based) of unprocessed batch items.
+func backoff(ctx context.Context, n int) error {
+	d := time.Duration(25<<min(n, 6)) * time.Millisecond
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+const maxBatchRetries = 10
+
+func (l *Ledger) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, projection string) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	req := map[string]types.KeysAndAttributes{l.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	if projection != "" {
+		ka := req[l.table]
+		ka.ProjectionExpression = aws.String(projection)
+		req[l.table] = ka
+	}
+	for try := 0; len(req) > 0; try++ {
+		if try > maxBatchRetries {
+			return nil, fmt.Errorf("batch get on %s: keys still unprocessed after %d retries", l.table, maxBatchRetries)
+		}
+		if try > 0 {
+			if err := backoff(ctx, try); err != nil {
+				return nil, err
+			}
+		}
+		res, err := l.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("batch get on %s: %w", l.table, err)
+		}
+		out = append(out, res.Responses[l.table]...)
+		req = res.UnprocessedKeys
+	}
+	return out, nil
+}
+
+func (l *Ledger) batchWrite(ctx context.Context, writes []types.WriteRequest) error {
+	req := map[string][]types.WriteRequest{l.table: writes}
+	for try := 0; len(req) > 0 && len(req[l.table]) > 0; try++ {
+		if try > maxBatchRetries {
+			return fmt.Errorf("batch write on %s: items still unprocessed after %d retries", l.table, maxBatchRetries)
+		}
+		if try > 0 {
+			if err := backoff(ctx, try); err != nil {
+				return err
+			}
+		}
+		res, err := l.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+		if err != nil {
+			return fmt.Errorf("batch write on %s: %w", l.table, err)
+		}
+		req = res.UnprocessedItems
+	}
+	return nil
+}
+
+// ExistingCustomers reports which of ids have a customer profile in the
+// ledger of tenant.
+func (l *Ledger) ExistingCustomers(ctx context.Context, tenant ledger.TenantID, ids []string) (map[string]bool, error) {
+	found := make(map[string]bool, len(ids))
+	for i := 0; i < len(ids); i += 100 {
+		var keys []map[string]types.AttributeValue
+		dedup := map[string]bool{}
+		for _, id := range ids[i:min(i+100, len(ids))] {
+			if dedup[id] || ledger.ValidateID("customer id", id) != nil {
+				continue
+			}
+			dedup[id] = true
+			keys = append(keys, map[string]types.AttributeValue{
+				"PK": &types.AttributeValueMemberS{Value: customerPK(tenant, id)},
+				"SK": &types.AttributeValueMemberS{Value: "PROFILE"},
+			})
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		items, err := l.batchGet(ctx, keys, "id")
+		if err != nil {
+			return nil, fmt.Errorf("look up customers of tenant %s: %w", tenant, err)
+		}
+		for _, it := range items {
+			found[str(it["id"])] = true
+		}
+	}
+	return found, nil
+}
+
+// listKind reads every item of one kind for a tenant from the 16 GSI1 shards
+// in parallel (access pattern L4) and hands each to decode.
+func (l *Ledger) listKind(ctx context.Context, tenant ledger.TenantID, kind ledger.Kind, decode func(map[string]types.AttributeValue) error) error {
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, l.concurrency)
+	for n := 0; n < shards; n++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p := dynamodb.NewQueryPaginator(l.api, &dynamodb.QueryInput{
+				TableName:                 aws.String(l.table),
+				IndexName:                 aws.String(GSI1),
+				KeyConditionExpression:    aws.String("GSI1PK = :pk"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: kindShardPK(tenant, kind, n)}},
+			})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("list %ss of tenant %s: %w", kind, tenant, err)
+				}
+				if firstErr != nil {
+					mu.Unlock()
+					return
+				}
+				for _, it := range page.Items {
+					if err := decode(it); err != nil {
+						firstErr = err
+						break
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// Invoices returns every invoice of a tenant, in no particular order.
+func (l *Ledger) Invoices(ctx context.Context, tenant ledger.TenantID) ([]ledger.Invoice, error) {
+	var out []ledger.Invoice
+	err := l.listKind(ctx, tenant, ledger.KindInvoice, func(av map[string]types.AttributeValue) error {
+		var it invoiceItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return fmt.Errorf("decode invoice item: %w", err)
+		}
+		inv, err := it.invoice()
+		if err != nil {
+			return err
+		}
+		out = append(out, inv)
+		return nil
+	})
+	return out, err
+}
+
+// Payments returns every payment of a tenant, in no particular order.
+func (l *Ledger) Payments(ctx context.Context, tenant ledger.TenantID) ([]ledger.Payment, error) {
+	var out []ledger.Payment
+	err := l.listKind(ctx, tenant, ledger.KindPayment, func(av map[string]types.AttributeValue) error {
+		var it paymentItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return fmt.Errorf("decode payment item: %w", err)
+		}
+		p, err := it.payment()
+		if err != nil {
+			return err
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// Customers returns every customer of a tenant, in no particular order.
+func (l *Ledger) Customers(ctx context.Context, tenant ledger.TenantID) ([]ledger.Customer, error) {
+	var out []ledger.Customer
+	err := l.listKind(ctx, tenant, ledger.KindCustomer, func(av map[string]types.AttributeValue) error {
+		var it customerItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return fmt.Errorf("decode customer item: %w", err)
+		}
+		c, err := it.customer()
+		if err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// Count returns how many records of a kind a tenant has.
+func (l *Ledger) Count(ctx context.Context, tenant ledger.TenantID, kind ledger.Kind) (int, error) {
+	n := 0
+	err := l.listKind(ctx, tenant, kind, func(map[string]types.AttributeValue) error { n++; return nil })
+	return n, err
+}
+
+func checkpointKey(tenant ledger.TenantID, importID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "T#" + string(tenant) + "#IMPORT#" + importID},
+		"SK": &types.AttributeValueMemberS{Value: "CHECKPOINT"},
+	}
+}
+
+// LoadCheckpoint returns the checkpoint of an import; found is false when the
+// import never started.
+func (l *Ledger) LoadCheckpoint(ctx context.Context, tenant ledger.TenantID, importID string) (cp ledger.ImportCheckpoint, found bool, err error) {
+	res, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(l.table), Key: checkpointKey(tenant, importID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return ledger.ImportCheckpoint{}, false, fmt.Errorf("load checkpoint of import %s: %w", importID, err)
+	}
+	if res.Item == nil {
+		return ledger.ImportCheckpoint{}, false, nil
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, &cp); err != nil {
+		return ledger.ImportCheckpoint{}, false, fmt.Errorf("decode checkpoint of import %s: %w", importID, err)
+	}
+	return cp, true, nil
+}
+
+// SaveCheckpoint records an import's progress.
+func (l *Ledger) SaveCheckpoint(ctx context.Context, tenant ledger.TenantID, cp ledger.ImportCheckpoint) error {
+	av, err := attributevalue.MarshalMap(cp)
+	if err != nil {
+		return fmt.Errorf("encode checkpoint: %w", err)
+	}
+	for k, v := range checkpointKey(tenant, cp.ImportID) {
+		av[k] = v
+	}
+	if _, err := l.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(l.table), Item: av}); err != nil {
+		return fmt.Errorf("save checkpoint of import %s: %w", cp.ImportID, err)
+	}
+	return nil
+}

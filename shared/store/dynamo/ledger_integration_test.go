@@ -1,0 +1,179 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/money"
+)
+
+// integrationLedger returns a ledger store over fresh tables in the local
+// stack's DynamoDB Local, or skips when the stack is not configured. Under CI
+// a missing stack is a failure, not a skip.
+func integrationLedger(t *testing.T) (*Ledger, string) {
+	t.Helper()
+	if os.Getenv("RECOUP_INTEGRATION") == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("RECOUP_INTEGRATION is not set under CI: run the integration tests through `make test`")
+		}
+		t.Skip("set RECOUP_INTEGRATION=1 and the AWS_ENDPOINT_URL_* variables (make integration)")
+	}
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := fmt.Sprintf("it%d-", time.Now().UnixNano())
+	client := awsconfig.DynamoDB(cfg)
+	if _, err := EnsureTables(ctx, client, prefix); err != nil {
+		t.Fatalf("EnsureTables at %s: %v", awsconfig.DynamoEndpoint(cfg), err)
+	}
+	l, err := NewLedger(client, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, prefix
+}
+
+func TestIntegrationEnsureTablesIsIdempotent(t *testing.T) {
+	l, prefix := integrationLedger(t)
+	res, err := EnsureTables(context.Background(), l.api.(TableAPI), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Created {
+			t.Errorf("second EnsureTables created %s again", r.Table)
+		}
+	}
+	if len(res) != len(Schema()) {
+		t.Errorf("EnsureTables reported %d tables, want %d", len(res), len(Schema()))
+	}
+}
+
+func TestIntegrationUpsertCountsAndRoundTrip(t *testing.T) {
+	l, _ := integrationLedger(t)
+	ctx := context.Background()
+	usd := money.MustCurrency("USD")
+	tenant := ledger.TenantID("acme")
+	cust := ledger.Customer{Tenant: tenant, ID: "C1", Name: "Acme Corp", Kind: ledger.Business, Currency: usd}
+	inv := ledger.Invoice{Tenant: tenant, ID: "INV-1", Customer: "C1", InvoiceDate: ledger.Date(2026, 1, 2),
+		DueDate: ledger.Date(2026, 2, 1), Amount: money.New(12000, usd), Open: money.New(2000, usd),
+		Source: ledger.Source{System: "canonical", File: "invoices.csv", Line: 2}}
+	pay := ledger.Payment{Tenant: tenant, ID: "P1", Customer: "C1", Invoice: "INV-1", Amount: money.New(10000, usd),
+		ReceivedAt: time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)}
+	other := ledger.Invoice{Tenant: "other", ID: "INV-1", Customer: "C1", InvoiceDate: ledger.Date(2026, 1, 2),
+		DueDate: ledger.Date(2026, 2, 1), Amount: money.New(1, usd), Open: money.New(1, usd)}
+
+	tests := []struct {
+		name string
+		recs []ledger.Record
+		want ledger.UpsertCounts
+	}{
+		{"first write inserts", []ledger.Record{cust, inv, pay, other}, ledger.UpsertCounts{Inserted: 4}},
+		{"same records change nothing", []ledger.Record{cust, inv, pay, other}, ledger.UpsertCounts{Unchanged: 4}},
+		{"a changed balance updates one", []ledger.Record{cust, withOpen(inv, 0)}, ledger.UpsertCounts{Updated: 1, Unchanged: 1}},
+	}
+	for _, tt := range tests {
+		got, err := l.Upsert(ctx, tt.recs)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: counts (-want +got):\n%s", tt.name, diff)
+		}
+	}
+
+	invs, err := l.Invoices(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]ledger.Invoice{withOpen(inv, 0)}, invs, cmp.AllowUnexported(money.Currency{})); diff != "" {
+		t.Errorf("Invoices of acme (-want +got):\n%s", diff)
+	}
+	pays, err := l.Payments(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]ledger.Payment{pay}, pays, cmp.AllowUnexported(money.Currency{})); diff != "" {
+		t.Errorf("Payments of acme (-want +got):\n%s", diff)
+	}
+
+	found, err := l.ExistingCustomers(ctx, tenant, []string{"C1", "C2", "C1", "bad#id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]bool{"C1": true}, found); diff != "" {
+		t.Errorf("ExistingCustomers (-want +got):\n%s", diff)
+	}
+	if found, _ := l.ExistingCustomers(ctx, "other", []string{"C1"}); len(found) != 0 {
+		t.Errorf("tenant other sees acme's customer C1: %v", found)
+	}
+}
+
+func withOpen(inv ledger.Invoice, open int64) ledger.Invoice {
+	inv.Open = money.New(open, inv.Amount.Currency)
+	return inv
+}
+
+func TestIntegrationUpsertManyAcrossShards(t *testing.T) {
+	l, _ := integrationLedger(t)
+	ctx := context.Background()
+	usd := money.MustCurrency("USD")
+	var recs []ledger.Record
+	var want []string
+	for i := range 730 { // several BatchGet chunks and every GSI shard
+		id := fmt.Sprintf("INV-%04d", i)
+		want = append(want, id)
+		recs = append(recs, ledger.Invoice{Tenant: "bulk", ID: id, Customer: fmt.Sprintf("C%d", i%37),
+			InvoiceDate: ledger.Date(2026, 1, 1), DueDate: ledger.Date(2026, 1, 31),
+			Amount: money.New(int64(100+i), usd), Open: money.New(int64(100+i), usd)})
+	}
+	got, err := l.Upsert(ctx, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Inserted != len(recs) {
+		t.Errorf("inserted %d, want %d", got.Inserted, len(recs))
+	}
+	invs, err := l.Invoices(ctx, "bulk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, inv := range invs {
+		ids = append(ids, inv.ID)
+	}
+	sort.Strings(ids)
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Errorf("listed invoice ids (-want +got):\n%s", diff)
+	}
+}
+
+func TestIntegrationCheckpointRoundTrip(t *testing.T) {
+	l, _ := integrationLedger(t)
+	ctx := context.Background()
+	if _, found, err := l.LoadCheckpoint(ctx, "acme", "imp1"); err != nil || found {
+		t.Fatalf("LoadCheckpoint before any save = found %v, err %v", found, err)
+	}
+	cp := ledger.ImportCheckpoint{ImportID: "imp1", Done: 500, Total: 1200,
+		Counts: ledger.UpsertCounts{Inserted: 450, Unchanged: 50}, UpdatedAt: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	if err := l.SaveCheckpoint(ctx, "acme", cp); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := l.LoadCheckpoint(ctx, "acme", "imp1")
+	if err != nil || !found {
+		t.Fatalf("LoadCheckpoint = found %v, err %v", found, err)
+	}
+	if diff := cmp.Diff(cp, got); diff != "" {
+		t.Errorf("checkpoint (-want +got):\n%s", diff)
+	}
+}

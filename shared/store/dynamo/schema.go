@@ -1,0 +1,179 @@
+// Package dynamo is the DynamoDB adapter for Recoup's ledger, consent,
+// contact-history and audit tables. The table design and its access patterns
+// are written down in shared/store/TABLES.md; the definitions below are the
+// single source used by `recoup tables create` and the CDK app.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Table names, without the deployment prefix.
+const (
+	LedgerTable   = "ledger"
+	ConsentTable  = "consent"
+	ContactsTable = "contacts"
+	AuditTable    = "audit"
+)
+
+// DefaultPrefix is prepended to every table name unless configured otherwise.
+const DefaultPrefix = "recoup-"
+
+// Index names.
+const (
+	GSI1 = "GSI1"
+	GSI2 = "GSI2"
+)
+
+// TableSpec describes one table: keys, indexes and TTL attribute.
+type TableSpec struct {
+	Name    string // without prefix
+	Indexes []IndexSpec
+	TTLAttr string // "" when items never expire
+}
+
+// IndexSpec is a global secondary index with string hash and range keys.
+type IndexSpec struct {
+	Name, HashKey, RangeKey string
+}
+
+// Schema lists every table. Every table has string keys PK and SK.
+func Schema() []TableSpec {
+	return []TableSpec{
+		{Name: LedgerTable, Indexes: []IndexSpec{
+			{GSI1, "GSI1PK", "GSI1SK"},
+			{GSI2, "GSI2PK", "GSI2SK"},
+		}},
+		{Name: ConsentTable, Indexes: []IndexSpec{{GSI1, "GSI1PK", "GSI1SK"}}},
+		{Name: ContactsTable, Indexes: []IndexSpec{{GSI1, "GSI1PK", "GSI1SK"}}, TTLAttr: "expires_at"},
+		{Name: AuditTable},
+	}
+}
+
+// CreateTableInput builds the CreateTable request for a spec.
+func (s TableSpec) CreateTableInput(prefix string) *dynamodb.CreateTableInput {
+	attrs := map[string]bool{"PK": true, "SK": true}
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(prefix + s.Name),
+		BillingMode: types.BillingModePayPerRequest,
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("PK"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("SK"), KeyType: types.KeyTypeRange},
+		},
+	}
+	for _, ix := range s.Indexes {
+		attrs[ix.HashKey], attrs[ix.RangeKey] = true, true
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName: aws.String(ix.Name),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(ix.HashKey), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(ix.RangeKey), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
+	for _, name := range []string{"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"} {
+		if attrs[name] {
+			in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
+				AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS,
+			})
+		}
+	}
+	return in
+}
+
+// TableAPI is the part of the DynamoDB client that table management needs.
+type TableAPI interface {
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error)
+	UpdateTimeToLive(context.Context, *dynamodb.UpdateTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
+}
+
+// EnsureResult says what EnsureTables did to one table.
+type EnsureResult struct {
+	Table   string
+	Created bool
+}
+
+// EnsureTables creates every table in Schema that does not exist and turns on
+// TTL where the spec has one. Running it again changes nothing, so `make up`
+// and deployments can both call it.
+func EnsureTables(ctx context.Context, api TableAPI, prefix string) ([]EnsureResult, error) {
+	var out []EnsureResult
+	for _, spec := range Schema() {
+		name := prefix + spec.Name
+		created := false
+		_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		var notFound *types.ResourceNotFoundException
+		switch {
+		case errors.As(err, &notFound):
+			if _, err := api.CreateTable(ctx, spec.CreateTableInput(prefix)); err != nil {
+				var inUse *types.ResourceInUseException
+				if !errors.As(err, &inUse) { // a concurrent creator won the race
+					return out, fmt.Errorf("create table %s: %w", name, err)
+				}
+			}
+			created = true
+		case err != nil:
+			return out, fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if err := waitActive(ctx, api, name); err != nil {
+			return out, err
+		}
+		if spec.TTLAttr != "" {
+			if err := ensureTTL(ctx, api, name, spec.TTLAttr); err != nil {
+				return out, err
+			}
+		}
+		out = append(out, EnsureResult{Table: name, Created: created})
+	}
+	return out, nil
+}
+
+func waitActive(ctx context.Context, api TableAPI, name string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if d.Table.TableStatus == types.TableStatusActive {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("table %s still %s after 2m", name, d.Table.TableStatus)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func ensureTTL(ctx context.Context, api TableAPI, name, attr string) error {
+	d, err := api.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe TTL of %s: %w", name, err)
+	}
+	if s := d.TimeToLiveDescription; s != nil && s.AttributeName != nil && *s.AttributeName == attr &&
+		(s.TimeToLiveStatus == types.TimeToLiveStatusEnabled || s.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = api.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(true)},
+	})
+	if err != nil {
+		return fmt.Errorf("enable TTL on %s.%s: %w", name, attr, err)
+	}
+	return nil
+}
