@@ -110,4 +110,3 @@ func hashOf(t *testing.T, r ledger.Record) string {
 	}
 	return it.(*paymentItem).Hash
 }
-
