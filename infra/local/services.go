@@ -1,0 +1,186 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Service names: they name the PID file (<state>/pids/<name>.pid) and the log
+// (<state>/logs/<name>.log).
+const (
+	ServiceDynamoDB   = "dynamodb"
+	ServiceKinesis    = "kinesis"
+	ServiceLambdaHost = "lambdahost"
+)
+
+// Flags for kinesalite: streams leave CREATING/DELETING/UPDATING after 50 ms
+// instead of 500 ms, and the account allows 50 shards instead of 10.
+const (
+	kinesisTransitionMs = 50
+	kinesisShardLimit   = 50
+)
+
+// service describes one supervised process.
+type service struct {
+	name    string // file name stem, see Service* constants
+	title   string // for messages
+	port    func(Config) int
+	portEnv string
+	url     func(Config) string
+	// healthy probes the endpoint once.
+	healthy func(context.Context, Config) error
+	// startTimeout bounds the wait for a fresh process to become healthy.
+	startTimeout time.Duration
+	// markers are substrings of the command line of a process we started;
+	// they tell our process apart from an unrelated one that reused its PID.
+	markers func(Config) []string
+	// skip returns a non-empty reason when the service cannot be run yet.
+	skip func(Config) string
+	// command prepares (and for the Lambda host, builds) the process.
+	command func(context.Context, Config, io.Writer) (*exec.Cmd, error)
+}
+
+// services is the stack in start order; Down stops it in reverse.
+func services() []service {
+	return []service{
+		{
+			name:         ServiceDynamoDB,
+			title:        "DynamoDB Local",
+			port:         func(c Config) int { return c.DynamoDBPort },
+			portEnv:      EnvDynamoDBPort,
+			url:          Config.DynamoDBEndpoint,
+			healthy:      dynamoDBHealthy,
+			startTimeout: 60 * time.Second,
+			markers: func(c Config) []string {
+				return []string{"DynamoDBLocal.jar", c.dataDir(ServiceDynamoDB)}
+			},
+			skip:    func(Config) string { return "" },
+			command: dynamoDBCommand,
+		},
+		{
+			name:         ServiceKinesis,
+			title:        "kinesalite",
+			port:         func(c Config) int { return c.KinesisPort },
+			portEnv:      EnvKinesisPort,
+			url:          Config.KinesisEndpoint,
+			healthy:      kinesisHealthy,
+			startTimeout: 30 * time.Second,
+			markers: func(c Config) []string {
+				return []string{"kinesalite-server.cjs", c.dataDir(ServiceKinesis)}
+			},
+			skip:    func(Config) string { return "" },
+			command: kinesisCommand,
+		},
+		{
+			name:         ServiceLambdaHost,
+			title:        "Lambda host",
+			port:         func(c Config) int { return c.LambdaPort },
+			portEnv:      EnvLambdaPort,
+			url:          Config.LambdaEndpoint,
+			healthy:      lambdaHostHealthy,
+			startTimeout: 30 * time.Second,
+			markers: func(c Config) []string {
+				return []string{c.lambdaHostBinary()}
+			},
+			skip:    lambdaHostSkip,
+			command: lambdaHostCommand,
+		},
+	}
+}
+
+// dynamoDBCommand runs AWS's DynamoDBLocal.jar (shipped in the
+// amplify-dynamodb-simulator npm package) with a shared, persistent database.
+func dynamoDBCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, error) {
+	data := cfg.dataDir(ServiceDynamoDB)
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("java",
+		"-Djava.library.path="+cfg.dynamoDBLib(),
+		"-jar", cfg.dynamoDBJar(),
+		"-sharedDb",
+		"-dbPath", data,
+		"-port", strconv.Itoa(cfg.DynamoDBPort),
+		"-disableTelemetry",
+	)
+	cmd.Dir = data
+	cmd.Env = serviceEnv(cfg)
+	return cmd, nil
+}
+
+// kinesisCommand runs kinesalite through kinesalite-server.cjs (which binds
+// to 127.0.0.1) under the pinned Node 22 binary, persisting to LevelDB.
+func kinesisCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, error) {
+	data := cfg.dataDir(ServiceKinesis)
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return nil, err
+	}
+	ms := strconv.Itoa(kinesisTransitionMs)
+	cmd := exec.Command(NodePath(cfg), cfg.kinesaliteScript(),
+		"--host", Host,
+		"--port", strconv.Itoa(cfg.KinesisPort),
+		"--path", data,
+		"--createStreamMs", ms,
+		"--deleteStreamMs", ms,
+		"--updateStreamMs", ms,
+		"--shardLimit", strconv.Itoa(kinesisShardLimit),
+	)
+	cmd.Dir = cfg.Dir
+	cmd.Env = serviceEnv(cfg)
+	return cmd, nil
+}
+
+// lambdaHostSkip skips the Lambda host while its main package does not exist.
+func lambdaHostSkip(cfg Config) string {
+	entries, err := os.ReadDir(cfg.lambdaHostPackageDir())
+	if err == nil {
+		for _, e := range entries {
+			n := e.Name()
+			if !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+				return ""
+			}
+		}
+	}
+	rel, _ := filepath.Rel(cfg.RepoRoot, cfg.lambdaHostPackageDir())
+	return fmt.Sprintf("./%s has no Go files yet, so there is nothing to build", filepath.ToSlash(rel))
+}
+
+// lambdaHostCommand builds ./infra/local/cmd/lambdahost into
+// <state>/bin/lambdahost and returns the command that serves it.
+func lambdaHostCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("building the Lambda host needs the go command on PATH: %w", err)
+	}
+	if err := os.MkdirAll(cfg.binDir(), 0o755); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "%-12s building ./infra/local/cmd/lambdahost -> %s\n", ServiceLambdaHost+":", cfg.lambdaHostBinary())
+	start := time.Now()
+	build := exec.CommandContext(ctx, goBin, "build", "-o", cfg.lambdaHostBinary(), "./infra/local/cmd/lambdahost")
+	build.Dir = cfg.RepoRoot
+	if b, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build ./infra/local/cmd/lambdahost: %w\n%s", err, strings.TrimSpace(string(b)))
+	}
+	fmt.Fprintf(out, "%-12s built in %s\n", ServiceLambdaHost+":", time.Since(start).Round(10*time.Millisecond))
+	cmd := exec.Command(cfg.lambdaHostBinary(),
+		"-addr", fmt.Sprintf("%s:%d", Host, cfg.LambdaPort),
+		"-config", cfg.LambdaHostConfigPath(),
+	)
+	cmd.Dir = cfg.RepoRoot
+	cmd.Env = serviceEnv(cfg)
+	return cmd, nil
+}
+
+// serviceEnv is the caller's environment plus [Env], so that the Lambda
+// host's functions talk to the local emulators.
+func serviceEnv(cfg Config) []string {
+	return append(os.Environ(), Env(cfg)...)
+}
