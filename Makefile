@@ -1,0 +1,98 @@
+# Recoup: `make demo` runs the main job end to end on the sample portfolio;
+# `make test` runs every test (unit, fuzz seeds, and integration tests against
+# the local stack, which it starts and stops itself).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+RECOUP := $(CURDIR)/.local/bin/recoup
+
+# The local stack's endpoints for every client (the AWS SDK reads these).
+LOCAL_ENV = AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DYNAMODB_PORT) \
+	AWS_ENDPOINT_URL_KINESIS=http://127.0.0.1:$(KINESIS_PORT) \
+	AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:$(LAMBDA_PORT) \
+	RECOUP_STATE_DIR=$(STATE_DIR) RECOUP_DYNAMODB_PORT=$(DYNAMODB_PORT) \
+	RECOUP_KINESIS_PORT=$(KINESIS_PORT) RECOUP_LAMBDA_PORT=$(LAMBDA_PORT)
+
+# The dev stack (make up / demo) and the test stack (make test) use separate
+# ports and state, so tests never disturb a running demo.
+STATE_DIR ?= $(CURDIR)/.local
+DYNAMODB_PORT ?= 8100
+KINESIS_PORT ?= 4567
+LAMBDA_PORT ?= 9001
+TEST_STACK = STATE_DIR=$(CURDIR)/.local/test DYNAMODB_PORT=8200 KINESIS_PORT=4667 LAMBDA_PORT=9101
+
+FUNCTIONS := $(notdir $(wildcard functions/*))
+# Local runs use the host's architecture; deployment builds arm64 (make lambdas LAMBDA_ARCH=arm64).
+LAMBDA_ARCH ?= $(shell $(GO) env GOARCH)
+
+.PHONY: all build cli lambdas up down status smoke demo test unit integration integration-run lint fuzz bench clean
+
+all: build
+
+build: cli lambdas
+
+cli:
+	$(GO) build -o $(RECOUP) ./cmd/recoup
+
+# Every function as the provided.al2023 `bootstrap` we deploy.
+lambdas:
+	@for f in $(FUNCTIONS); do \
+		echo "build dist/$$f/bootstrap ($(LAMBDA_ARCH))"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath \
+			-ldflags='-s -w' -o dist/$$f/bootstrap ./functions/$$f; \
+	done
+
+# Install (pinned npm packages, Java if missing) and start the local stack,
+# then create the tables. Safe to run twice.
+up: cli lambdas
+	@$(LOCAL_ENV) $(RECOUP) local up
+
+down: cli
+	@$(LOCAL_ENV) $(RECOUP) local down
+
+status: cli
+	@$(LOCAL_ENV) $(RECOUP) local status
+
+# Validate and run a state machine on aws-local-stepfunctions (Node 22).
+smoke: cli
+	@$(LOCAL_ENV) $(RECOUP) local smoke
+
+demo: up
+	@$(LOCAL_ENV) $(RECOUP) demo
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	$(GO) vet ./... ./testdata/portfolio/
+	$(GO) tool staticcheck ./... ./testdata/portfolio/
+
+unit:
+	$(GO) test -count=1 ./... ./testdata/portfolio/
+
+# Integration tests run against a stack of their own, started here and
+# stopped on the way out whatever the result.
+integration: cli lambdas
+	@$(MAKE) --no-print-directory $(TEST_STACK) up
+	@status=0; $(MAKE) --no-print-directory $(TEST_STACK) integration-run || status=$$?; \
+		$(MAKE) --no-print-directory $(TEST_STACK) down; exit $$status
+
+integration-run:
+	$(LOCAL_ENV) RECOUP_INTEGRATION=1 RECOUP_KINESIS_ENDPOINT=http://127.0.0.1:$(KINESIS_PORT) $(GO) test -count=1 -p 1 -run Integration ./... ./testdata/portfolio/
+
+test: lint unit integration
+
+# Run every fuzz target for FUZZTIME each (make test runs their seed corpora).
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+bench: cli
+	$(GO) run ./cmd/benchmarks -out BENCHMARKS.md
+
+clean:
+	rm -rf dist out .local/bin

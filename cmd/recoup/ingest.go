@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/imports"
+	"github.com/recoup-dev/recoup/shared/ingest"
+	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/money"
+	"github.com/recoup-dev/recoup/shared/store/dynamo"
+)
+
+// ingestFlags are the options ingest and demo share.
+type ingestFlags struct {
+	tenant, format, kind, currency, region, rejects string
+}
+
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ingest", stderr)
+	var f ingestFlags
+	fs.StringVar(&f.tenant, "tenant", "", "tenant id (required)")
+	fs.StringVar(&f.format, "format", "canonical", "input format: canonical, oracle-ebs, sap-fi, d365, ibm-ar")
+	fs.StringVar(&f.kind, "kind", "", "record kind of every CSV file (customers, contacts, invoices, payments); default: from the header")
+	fs.StringVar(&f.currency, "currency", "USD", "currency for files without a currency column")
+	fs.StringVar(&f.region, "region", "US", "default region for phone numbers without a country code")
+	fs.StringVar(&f.rejects, "rejects", "rejects.csv", "where to write rejected rows with their reasons")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if f.tenant == "" || fs.NArg() == 0 {
+		return fmt.Errorf("%w: --tenant and at least one FILE are required", errUsage)
+	}
+	store, err := openLedger(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := ingestFiles(ctx, store, f, fs.Args(), stderr)
+	if err != nil {
+		return err
+	}
+	return printIngest(stdout, res, f.rejects)
+}
+
+// openLedger connects to the ledger table and fails early, naming the
+// endpoint, when DynamoDB is not there.
+func openLedger(ctx context.Context) (*dynamo.Ledger, error) {
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	client := awsconfig.DynamoDB(cfg)
+	table := awsconfig.TablePrefix() + dynamo.LedgerTable
+	if _, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}); err != nil {
+		return nil, fmt.Errorf("DynamoDB at %s: table %s is not usable (is the local stack up? run `make up`): %w",
+			awsconfig.DynamoEndpoint(cfg), table, err)
+	}
+	return dynamo.NewLedger(client, awsconfig.TablePrefix())
+}
+
+func ingestFiles(ctx context.Context, store imports.Store, f ingestFlags, paths []string, stderr io.Writer) (imports.Result, error) {
+	cur, err := money.ParseCurrency(f.currency)
+	if err != nil {
+		return imports.Result{}, fmt.Errorf("--currency: %w", err)
+	}
+	tenant := ledger.TenantID(f.tenant)
+	if err := tenant.Validate(); err != nil {
+		return imports.Result{}, fmt.Errorf("--tenant: %w", err)
+	}
+	opts := ingest.Options{Tenant: tenant, Format: ingest.Format(f.format), DefaultCurrency: cur, DefaultRegion: f.region}
+	sources := make([]imports.Source, 0, len(paths))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return imports.Result{}, fmt.Errorf("read %s: %w", p, err)
+		}
+		sources = append(sources, imports.Source{Name: filepath.Base(p), Kind: ingest.Kind(f.kind), Data: data})
+	}
+	bar := newProgressBar(stderr, "ingest")
+	res, err := imports.Run(ctx, store, opts, sources, bar.update)
+	if err != nil {
+		return res, err
+	}
+	if f.rejects != "" {
+		if err := writeRejects(f.rejects, res.Batch.Rejects); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func writeRejects(path string, rejects []ingest.Reject) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("rejects file: %w", err)
+		}
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("rejects file: %w", err)
+	}
+	werr := ingest.WriteRejectsCSV(out, rejects)
+	return errors.Join(werr, out.Close())
+}
+
+func printIngest(w io.Writer, res imports.Result, rejectsPath string) error {
+	fmt.Fprintln(w, "\nData quality")
+	if err := ingest.WriteReport(w, res.Batch); err != nil {
+		return err
+	}
+	b := res.Batch
+	fmt.Fprintln(w, "\nLedger writes")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "customers\tcontacts\tinvoices\tpayments\tdisputes\trejected\tinserted\tupdated\tunchanged\t")
+	fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", len(b.Customers), len(b.Contacts), len(b.Invoices),
+		len(b.Payments), len(b.Disputes), len(b.Rejects), res.Counts.Inserted, res.Counts.Updated, res.Counts.Unchanged)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var notes []string
+	if res.ResumedFrom > 0 {
+		notes = append(notes, fmt.Sprintf("resumed after %d records written by an interrupted run", res.ResumedFrom))
+	}
+	if len(b.Rejects) > 0 && rejectsPath != "" {
+		notes = append(notes, fmt.Sprintf("%d rejected rows with their reasons in %s", len(b.Rejects), rejectsPath))
+	}
+	notes = append(notes, fmt.Sprintf("import %s took %s", res.ImportID, res.Duration.Round(1e6)))
+	fmt.Fprintln(w, strings.Join(notes, "; "))
+	return nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/recoup-dev/recoup/infra/local"
+	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/store/dynamo"
+)
+
+func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%w: one of up, down, status, env, smoke", errUsage)
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	cfg := local.DefaultConfig(root)
+	switch args[0] {
+	case "up":
+		if err := local.Up(ctx, cfg, stdout); err != nil {
+			return err
+		}
+		for _, kv := range local.Env(cfg) {
+			k, v, _ := cutEnv(kv)
+			if os.Getenv(k) == "" {
+				os.Setenv(k, v)
+			}
+		}
+		return createTables(ctx, stdout)
+	case "down":
+		return local.Down(ctx, cfg, stdout)
+	case "status":
+		return local.Status(ctx, cfg, stdout)
+	case "env":
+		for _, kv := range local.Env(cfg) {
+			fmt.Fprintf(stdout, "export %s\n", kv)
+		}
+		return nil
+	case "smoke":
+		return local.SmokeStepFunctions(ctx, cfg, stdout)
+	}
+	return fmt.Errorf("%w: unknown action %q", errUsage, args[0])
+}
+
+func cutEnv(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return kv, "", false
+}
+
+// repoRoot finds the module root (RECOUP_ROOT, or the nearest folder up from
+// here holding go.mod), where infra/local and the state folder live.
+func repoRoot() (string, error) {
+	if r := os.Getenv("RECOUP_ROOT"); r != "" {
+		return r, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "infra", "local", "package.json")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cannot find the Recoup repository (infra/local/package.json) above the current folder; set RECOUP_ROOT")
+		}
+		dir = parent
+	}
+}
+
+func runTables(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 || args[0] != "create" {
+		return fmt.Errorf("%w: tables create", errUsage)
+	}
+	return createTables(ctx, stdout)
+}
+
+func createTables(ctx context.Context, w io.Writer) error {
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := dynamo.EnsureTables(ctx, awsconfig.DynamoDB(cfg), awsconfig.TablePrefix())
+	if err != nil {
+		return fmt.Errorf("DynamoDB at %s: %w", awsconfig.DynamoEndpoint(cfg), err)
+	}
+	for _, r := range res {
+		state := "exists"
+		if r.Created {
+			state = "created"
+		}
+		fmt.Fprintf(w, "table %-24s %s\n", r.Table, state)
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+// Command recoup is the Recoup CLI: the local stack, table setup, imports,
+// KPIs, the sample portfolio and the end-to-end demo.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one subcommand: its usage line and what it runs.
+type command struct {
+	usage string
+	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = map[string]command{
+	"local":    {"local up|down|status|env|smoke   manage the local AWS stack", runLocal},
+	"tables":   {"tables create                      create the DynamoDB tables (idempotent)", runTables},
+	"generate": {"generate --out DIR                 write the seeded sample portfolio", runGenerate},
+	"ingest":   {"ingest --tenant T [--format F] FILE...   import AR data", runIngest},
+	"kpi":      {"kpi --tenant T [--as-of DATE]      baseline KPIs from the ledger", runKPI},
+	"demo":     {"demo                               generate, import and report on the sample portfolio", runDemo},
+}
+
+// errUsage marks errors that should print usage and exit 2.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr)
+		return 2
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "recoup: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 2
+		}
+		fmt.Fprintf(stderr, "recoup %s: %v\n", args[0], err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "usage: recoup %s\n", cmd.usage)
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: recoup COMMAND [flags]")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  recoup %s\n", commands[n].usage)
+	}
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("recoup "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

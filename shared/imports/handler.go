@@ -1,0 +1,108 @@
+package imports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/recoup-dev/recoup/shared/ingest"
+	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/money"
+)
+
+// Request is the ingest function's invocation payload: a small import sent
+// inline (an API upload or a test). Files are text, as exported.
+type Request struct {
+	Tenant   string        `json:"tenant"`
+	Format   string        `json:"format,omitempty"`   // default canonical
+	Currency string        `json:"currency,omitempty"` // default USD
+	Region   string        `json:"region,omitempty"`   // default US
+	Files    []RequestFile `json:"files"`
+}
+
+// RequestFile is one file of a Request.
+type RequestFile struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind,omitempty"`
+	Content string `json:"content"`
+}
+
+// Response reports an import. Every rejected row is returned with its reason,
+// so the caller can keep them; none is dropped.
+type Response struct {
+	ImportID    string          `json:"import_id"`
+	Records     int             `json:"records"`
+	Customers   int             `json:"customers"`
+	Contacts    int             `json:"contacts"`
+	Invoices    int             `json:"invoices"`
+	Payments    int             `json:"payments"`
+	Disputes    int             `json:"disputes"`
+	Inserted    int             `json:"inserted"`
+	Updated     int             `json:"updated"`
+	Unchanged   int             `json:"unchanged"`
+	ResumedFrom int             `json:"resumed_from,omitempty"`
+	Rejects     []ingest.Reject `json:"rejects"`
+}
+
+// Handler serves the ingest function.
+type Handler struct {
+	store Store
+}
+
+// NewHandler refuses a nil store so a miswired function fails at start.
+func NewHandler(store Store) (*Handler, error) {
+	if store == nil {
+		return nil, ErrNoStore
+	}
+	return &Handler{store: store}, nil
+}
+
+// ErrBadRequest marks requests the handler cannot run.
+var ErrBadRequest = errors.New("bad ingest request")
+
+// Handle runs one import.
+func (h *Handler) Handle(ctx context.Context, req Request) (Response, error) {
+	tenant := ledger.TenantID(req.Tenant)
+	if err := tenant.Validate(); err != nil {
+		return Response{}, fmt.Errorf("%w: tenant: %v", ErrBadRequest, err)
+	}
+	if len(req.Files) == 0 {
+		return Response{}, fmt.Errorf("%w: no files", ErrBadRequest)
+	}
+	opts := ingest.Options{Tenant: tenant, Format: ingest.Format(or(req.Format, "canonical")), DefaultRegion: or(req.Region, "US")}
+	cur, err := money.ParseCurrency(or(req.Currency, "USD"))
+	if err != nil {
+		return Response{}, fmt.Errorf("%w: currency: %v", ErrBadRequest, err)
+	}
+	opts.DefaultCurrency = cur
+	sources := make([]Source, len(req.Files))
+	for i, f := range req.Files {
+		if f.Name == "" {
+			return Response{}, fmt.Errorf("%w: files[%d].name is empty", ErrBadRequest, i)
+		}
+		sources[i] = Source{Name: f.Name, Kind: ingest.Kind(f.Kind), Data: []byte(f.Content)}
+	}
+	res, err := Run(ctx, h.store, opts, sources, nil)
+	if err != nil {
+		return Response{}, err
+	}
+	b := res.Batch
+	rejects := b.Rejects
+	if rejects == nil {
+		rejects = []ingest.Reject{}
+	}
+	return Response{
+		ImportID: res.ImportID, Records: res.Records,
+		Customers: len(b.Customers), Contacts: len(b.Contacts), Invoices: len(b.Invoices),
+		Payments: len(b.Payments), Disputes: len(b.Disputes),
+		Inserted: res.Counts.Inserted, Updated: res.Counts.Updated, Unchanged: res.Counts.Unchanged,
+		ResumedFrom: res.ResumedFrom, Rejects: rejects,
+	}, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
