@@ -75,7 +75,7 @@ unit:
 integration: cli lambdas
 	@$(MAKE) --no-print-directory $(TEST_STACK) up
 	@status=0; $(MAKE) --no-print-directory $(TEST_STACK) integration-run || status=$$?; \
-		$(MAKE) --no-print-directory $(TEST_STACK) down; exit $$status
+		$(MAKE) --no-print-directory $(TEST_STACK) down; rm -rf $(CURDIR)/.local/test; exit $$status
 
 integration-run:
 	$(LOCAL_ENV) RECOUP_INTEGRATION=1 RECOUP_KINESIS_ENDPOINT=http://127.0.0.1:$(KINESIS_PORT) $(GO) test -count=1 -p 1 -run Integration ./... ./testdata/portfolio/

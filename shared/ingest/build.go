@@ -488,7 +488,7 @@ func (r *row) impliedCustomer(u *unit) (*ledger.Customer, *problem) {
 	}
 	return &ledger.Customer{
 		Tenant: r.p.opts.Tenant, ID: id, Name: name, Kind: ledger.Business, Country: r.vals[fCountry],
-		Billing: ledger.BillingMedium(billing), Source: r.source(u),
+		Billing: ledger.BillingMedium(billing), Implied: true, Source: r.source(u),
 	}, nil
 }
 

@@ -212,8 +212,6 @@ type parser struct {
 	// customersGiven is set when any file holds customer records; ERP rows
 	// then stop implying customers and must refer to known ones.
 	customersGiven bool
-	// inLedger holds the referenced customer ids the ledger already has.
-	inLedger map[string]bool
 }
 
 // fileState accumulates one file's statistics while it is read.
@@ -370,7 +368,6 @@ func (p *parser) resolve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.inLedger = inLedger
 	known := func(id string) bool { return p.explicit[id] != nil || inLedger[id] || implied[id] }
 
 	invoices := make(map[string]*unit, len(p.units))
@@ -557,10 +554,10 @@ func (p *parser) batch() *Batch {
 			}
 		}
 		for _, id := range order {
-			// A minimal implied record must never overwrite the ledger's.
-			if !p.inLedger[id] {
-				b.Customers = append(b.Customers, *impliedBy[id].implied)
-			}
+			// Emitted whether or not the ledger has the account, so the same
+			// files always give the same records (imports resume by position);
+			// Implied tells the store never to overwrite a stored customer.
+			b.Customers = append(b.Customers, *impliedBy[id].implied)
 		}
 	}
 	for _, u := range p.units {

@@ -68,7 +68,7 @@ type colMap struct {
 type conv int
 
 const (
-	convNone conv = iota
+	_ conv = iota // the zero value: the value is used as it is
 	// convNonZero reads an amount as a flag: non-zero means true (EBS
 	// AMOUNT_IN_DISPUTE says how much of the invoice is disputed).
 	convNonZero

@@ -461,10 +461,17 @@ func TestERPWithCustomersFile(t *testing.T) {
 	if b.Files[1].Format != FormatCanonical {
 		t.Errorf("customers file read as %s", b.Files[1].Format)
 	}
-	// Without one, rows imply their accounts, except those the ledger has.
+	// Without one, rows imply their accounts, the ledger's too (the same
+	// files always give the same records); each is marked Implied so the
+	// store never lets it overwrite the ledger's richer record.
 	b = mustParse(t, opts(FormatOracleEBS), newLookup("A2"), csvFile("aps.csv", ebs))
-	if d := cmp.Diff([]string{`A1 "A1" business country= billing=`, `A3 "A3" business country= billing=`}, summaries(b.Customers, custSummary)); d != "" {
+	if d := cmp.Diff([]string{`A1 "A1" business country= billing=`, `A2 "A2" business country= billing=`, `A3 "A3" business country= billing=`}, summaries(b.Customers, custSummary)); d != "" {
 		t.Errorf("customers (-want +got):\n%s", d)
+	}
+	for _, c := range b.Customers {
+		if !c.Implied {
+			t.Errorf("customer %s from an EBS row is not marked Implied", c.ID)
+		}
 	}
 }
 

@@ -93,7 +93,11 @@ type Customer struct {
 	Segment  string
 	KeyAcct  bool // key accounts get a human look before first contact
 	Currency money.Currency
-	Source   Source
+	// Implied marks a customer made from an ERP transaction row rather than
+	// a customer master record. It carries little more than the account
+	// number, so storing it never overwrites a customer already stored.
+	Implied bool
+	Source  Source
 }
 
 // CustomerKind separates consumer debts (FDCPA, Reg F, TCPA apply) from

@@ -144,7 +144,6 @@ func (p *KinesisPoller) Checkpoints() map[string]string {
 // iteratorSpec is where a shard reader starts.
 type iteratorSpec struct {
 	typ types.ShardIteratorType
-	seq string // for AFTER_SEQUENCE_NUMBER
 }
 
 type shardExit struct {

@@ -93,6 +93,7 @@ type customerItem struct {
 	Segment  string `dynamodbav:"segment,omitempty"`
 	KeyAcct  bool   `dynamodbav:"key_account,omitempty"`
 	Currency string `dynamodbav:"currency,omitempty"`
+	Implied  bool   `dynamodbav:"implied,omitempty"`
 }
 
 type contactItem struct {
@@ -183,7 +184,7 @@ func toItem(rec ledger.Record) (any, error) {
 	case ledger.Customer:
 		it = &customerItem{header: newHeader(ref, r.Source), Name: r.Name, CustKind: string(r.Kind),
 			Country: r.Country, Billing: string(r.Billing), Segment: r.Segment, KeyAcct: r.KeyAcct,
-			Currency: r.Currency.Code()}
+			Currency: r.Currency.Code(), Implied: r.Implied}
 	case ledger.ContactPoint:
 		c := &contactItem{header: newHeader(ref, r.Source), ContactKind: string(r.Kind),
 			Consent: string(r.Consent), ConsentAt: instant(r.ConsentAt)}
@@ -324,6 +325,6 @@ func (it customerItem) customer() (ledger.Customer, error) {
 	return ledger.Customer{
 		Tenant: ledger.TenantID(it.Tenant), ID: it.ID, Name: it.Name, Kind: ledger.CustomerKind(it.CustKind),
 		Country: it.Country, Billing: ledger.BillingMedium(it.Billing), Segment: it.Segment,
-		KeyAcct: it.KeyAcct, Currency: cur, Source: it.source(),
+		KeyAcct: it.KeyAcct, Currency: cur, Implied: it.Implied, Source: it.source(),
 	}, nil
 }

@@ -44,10 +44,15 @@ func NewLedger(api LedgerAPI, prefix string) (*Ledger, error) {
 type keyed struct {
 	pk, sk, hash string
 	item         map[string]types.AttributeValue
+	// keepStored: write only when nothing is stored under the key (an
+	// implied customer must not overwrite a customer master record).
+	keepStored bool
 }
 
 // Upsert writes the records that are new or whose content changed and leaves
-// the rest untouched, so writing the same records twice changes nothing. It
+// the rest untouched, so writing the same records twice changes nothing; an
+// implied customer (ledger.Customer.Implied) is written only when no customer
+// is stored under its id. It
 // reads each record's stored hash first (BatchGetItem, 100 keys a call) and
 // writes in BatchWriteItem calls of 25, retrying unprocessed items with
 // backoff.
@@ -65,6 +70,9 @@ func (l *Ledger) Upsert(ctx context.Context, recs []ledger.Record) (ledger.Upser
 		}
 		k := keyed{pk: av["PK"].(*types.AttributeValueMemberS).Value, sk: av["SK"].(*types.AttributeValueMemberS).Value,
 			hash: av["h"].(*types.AttributeValueMemberS).Value, item: av}
+		if c, ok := r.(ledger.Customer); ok && c.Implied {
+			k.keepStored = true
+		}
 		// BatchWriteItem refuses two writes to one key in a call; the last
 		// version of a record in the input wins.
 		if i, dup := seen[[2]string{k.pk, k.sk}]; dup {
@@ -134,7 +142,7 @@ func (l *Ledger) upsertChunk(ctx context.Context, chunk []keyed) (ledger.UpsertC
 		switch {
 		case !ok:
 			c.Inserted++
-		case h != k.hash:
+		case h != k.hash && !k.keepStored:
 			c.Updated++
 		default:
 			c.Unchanged++

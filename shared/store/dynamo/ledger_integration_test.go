@@ -81,6 +81,8 @@ func TestIntegrationUpsertCountsAndRoundTrip(t *testing.T) {
 		{"first write inserts", []ledger.Record{cust, inv, pay, other}, ledger.UpsertCounts{Inserted: 4}},
 		{"same records change nothing", []ledger.Record{cust, inv, pay, other}, ledger.UpsertCounts{Unchanged: 4}},
 		{"a changed balance updates one", []ledger.Record{cust, withOpen(inv, 0)}, ledger.UpsertCounts{Updated: 1, Unchanged: 1}},
+		{"an implied customer never overwrites a stored one", []ledger.Record{implied("C1")}, ledger.UpsertCounts{Unchanged: 1}},
+		{"an implied customer is stored when new", []ledger.Record{implied("C2")}, ledger.UpsertCounts{Inserted: 1}},
 	}
 	for _, tt := range tests {
 		got, err := l.Upsert(ctx, tt.recs)
@@ -107,7 +109,16 @@ func TestIntegrationUpsertCountsAndRoundTrip(t *testing.T) {
 		t.Errorf("Payments of acme (-want +got):\n%s", diff)
 	}
 
-	found, err := l.ExistingCustomers(ctx, tenant, []string{"C1", "C2", "C1", "bad#id"})
+	custs, err := l.Customers(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(custs, func(i, j int) bool { return custs[i].ID < custs[j].ID })
+	if diff := cmp.Diff([]ledger.Customer{cust, implied("C2")}, custs, cmp.AllowUnexported(money.Currency{})); diff != "" {
+		t.Errorf("Customers of acme (-want +got):\n%s", diff)
+	}
+
+	found, err := l.ExistingCustomers(ctx, tenant, []string{"C1", "C3", "C1", "bad#id"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +128,11 @@ func TestIntegrationUpsertCountsAndRoundTrip(t *testing.T) {
 	if found, _ := l.ExistingCustomers(ctx, "other", []string{"C1"}); len(found) != 0 {
 		t.Errorf("tenant other sees acme's customer C1: %v", found)
 	}
+}
+
+func implied(id string) ledger.Customer {
+	return ledger.Customer{Tenant: "acme", ID: id, Name: id, Kind: ledger.Business, Implied: true,
+		Source: ledger.Source{System: "oracle-ebs", File: "aps.csv", Line: 2}}
 }
 
 func withOpen(inv ledger.Invoice, open int64) ledger.Invoice {

@@ -91,6 +91,7 @@ func (s TableSpec) CreateTableInput(prefix string) *dynamodb.CreateTableInput {
 
 // TableAPI is the part of the DynamoDB client that table management needs.
 type TableAPI interface {
+	ListTables(context.Context, *dynamodb.ListTablesInput, ...func(*dynamodb.Options)) (*dynamodb.ListTablesOutput, error)
 	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
 	DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error)
@@ -107,14 +108,24 @@ type EnsureResult struct {
 // TTL where the spec has one. Running it again changes nothing, so `make up`
 // and deployments can both call it.
 func EnsureTables(ctx context.Context, api TableAPI, prefix string) ([]EnsureResult, error) {
+	// ListTables rather than DescribeTable per table: a missing table is then
+	// not an error response, which the SDK logs about when closing its body.
+	existing := map[string]bool{}
+	p := dynamodb.NewListTablesPaginator(api, &dynamodb.ListTablesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		for _, n := range page.TableNames {
+			existing[n] = true
+		}
+	}
 	var out []EnsureResult
 	for _, spec := range Schema() {
 		name := prefix + spec.Name
 		created := false
-		_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		var notFound *types.ResourceNotFoundException
-		switch {
-		case errors.As(err, &notFound):
+		if !existing[name] {
 			if _, err := api.CreateTable(ctx, spec.CreateTableInput(prefix)); err != nil {
 				var inUse *types.ResourceInUseException
 				if !errors.As(err, &inUse) { // a concurrent creator won the race
@@ -122,8 +133,6 @@ func EnsureTables(ctx context.Context, api TableAPI, prefix string) ([]EnsureRes
 				}
 			}
 			created = true
-		case err != nil:
-			return out, fmt.Errorf("describe table %s: %w", name, err)
 		}
 		if err := waitActive(ctx, api, name); err != nil {
 			return out, err
