@@ -21,7 +21,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&def.Customers, "customers", def.Customers, "number of customers")
 	fs.IntVar(&def.Invoices, "invoices", def.Invoices, "number of invoices")
 	fs.BoolVar(&def.BadRows, "bad-rows", def.BadRows, "inject deliberately bad rows (listed in manifest.json)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	m, err := portfolio.Generate(*out, def)
@@ -38,12 +38,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("demo", stderr)
 	dir := fs.String("dir", "out/demo", "working folder for the generated files and the rejects file")
 	tenant := fs.String("tenant", "demo", "tenant id to import into")
-	seed := fs.Int64("seed", portfolio.Default().Seed, "portfolio seed")
-	if err := fs.Parse(args); err != nil {
+	cfg := portfolio.Default()
+	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "portfolio seed")
+	fs.IntVar(&cfg.Customers, "customers", cfg.Customers, "number of customers")
+	fs.IntVar(&cfg.Invoices, "invoices", cfg.Invoices, "number of invoices")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg := portfolio.Default()
-	cfg.Seed, cfg.Tenant = *seed, *tenant
+	cfg.Tenant = *tenant
 
 	fmt.Fprintf(stdout, "== 1. Sample portfolio: %d customers, %d invoices (seed %d)\n", cfg.Customers, cfg.Invoices, cfg.Seed)
 	start := time.Now()

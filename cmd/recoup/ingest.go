@@ -35,7 +35,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&f.currency, "currency", "USD", "currency for files without a currency column")
 	fs.StringVar(&f.region, "region", "US", "default region for phone numbers without a country code")
 	fs.StringVar(&f.rejects, "rejects", "rejects.csv", "where to write rejected rows with their reasons")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if f.tenant == "" || fs.NArg() == 0 {

@@ -16,7 +16,7 @@ func runKPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	tenant := fs.String("tenant", "", "tenant id (required)")
 	asOf := fs.String("as-of", "", "date the KPIs are measured at, YYYY-MM-DD (default: today, UTC)")
 	window := fs.Int("window", 30, "days in the CEI window")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *tenant == "" {
