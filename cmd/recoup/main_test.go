@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/recoup-dev/recoup/infra/local/localtest"
 )
 
 func TestUsageErrorsExit2(t *testing.T) {
@@ -59,12 +61,7 @@ func TestIngestNamesTheEndpointThatIsDown(t *testing.T) {
 }
 
 func TestIntegrationDemoAndIngestCommands(t *testing.T) {
-	if os.Getenv("RECOUP_INTEGRATION") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("RECOUP_INTEGRATION is not set under CI: run integration tests through `make test`")
-		}
-		t.Skip("needs the local stack: make integration")
-	}
+	localtest.Require(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	tenant := fmt.Sprintf("cli%d", time.Now().UnixNano())

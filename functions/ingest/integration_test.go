@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/recoup-dev/recoup/infra/local/localtest"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/imports"
 	"github.com/recoup-dev/recoup/shared/ledger"
@@ -22,12 +23,7 @@ import (
 // lambdas`) through the local Lambda host's Invoke API and checks what it
 // wrote to DynamoDB Local.
 func TestIntegrationIngestBootstrap(t *testing.T) {
-	if os.Getenv("RECOUP_INTEGRATION") == "" || os.Getenv("AWS_ENDPOINT_URL_LAMBDA") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the local stack is not configured under CI: run integration tests through `make test`")
-		}
-		t.Skip("needs the local stack: make integration")
-	}
+	localtest.Require(t, "AWS_ENDPOINT_URL_LAMBDA")
 	ctx := context.Background()
 	cfg, err := awsconfig.Load(ctx)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/recoup-dev/recoup/infra/local/localtest"
 )
 
 // TestIntegrationStack runs the real stack on non-default ports in a
@@ -26,9 +28,7 @@ import (
 // Down. It needs RECOUP_INTEGRATION=1 (plus npm, Java and the network access
 // npm ci needs when node_modules is missing).
 func TestIntegrationStack(t *testing.T) {
-	if os.Getenv("RECOUP_INTEGRATION") != "1" {
-		t.Skip("set RECOUP_INTEGRATION=1 to run the local stack")
-	}
+	localtest.Require(t)
 	root, err := FindRepoRoot(".")
 	if err != nil {
 		t.Fatal(err)

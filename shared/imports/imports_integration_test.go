@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/recoup-dev/recoup/infra/local/localtest"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/ingest"
 	"github.com/recoup-dev/recoup/shared/ledger"
@@ -25,12 +26,7 @@ const ibmFile = "../../../shared/data/WA_Fn-UseC_-Accounts-Receivable.csv"
 // ledgerStore returns the real DynamoDB Local ledger over fresh tables.
 func ledgerStore(t *testing.T) *dynamo.Ledger {
 	t.Helper()
-	if os.Getenv("RECOUP_INTEGRATION") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("RECOUP_INTEGRATION is not set under CI: run integration tests through `make test`")
-		}
-		t.Skip("needs the local stack: make integration")
-	}
+	localtest.Require(t)
 	ctx := context.Background()
 	cfg, err := awsconfig.Load(ctx)
 	if err != nil {

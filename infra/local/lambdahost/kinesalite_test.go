@@ -15,16 +15,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/recoup-dev/recoup/infra/local/localtest"
 )
 
 // TestKinesaliteIntegration runs a mapping against a real Kinesis
 // emulator. It needs RECOUP_KINESIS_ENDPOINT, e.g. http://127.0.0.1:4567
 // for a running kinesalite (infra/local/kinesalite-server.cjs).
 func TestKinesaliteIntegration(t *testing.T) {
+	localtest.Require(t, "RECOUP_KINESIS_ENDPOINT")
 	endpoint := os.Getenv("RECOUP_KINESIS_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("RECOUP_KINESIS_ENDPOINT not set (e.g. http://127.0.0.1:4567 with kinesalite running)")
-	}
 	// The host builds its own client the normal SDK way; point it at the
 	// emulator like the local stack does.
 	t.Setenv("AWS_ENDPOINT_URL_KINESIS", endpoint)

@@ -303,53 +303,33 @@ func (l *Ledger) listKind(ctx context.Context, tenant ledger.TenantID, kind ledg
 
 // Invoices returns every invoice of a tenant, in no particular order.
 func (l *Ledger) Invoices(ctx context.Context, tenant ledger.TenantID) ([]ledger.Invoice, error) {
-	var out []ledger.Invoice
-	err := l.listKind(ctx, tenant, ledger.KindInvoice, func(av map[string]types.AttributeValue) error {
-		var it invoiceItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return fmt.Errorf("decode invoice item: %w", err)
-		}
-		inv, err := it.invoice()
-		if err != nil {
-			return err
-		}
-		out = append(out, inv)
-		return nil
-	})
-	return out, err
+	return listAll(ctx, l, tenant, ledger.KindInvoice, invoiceItem.invoice)
 }
 
 // Payments returns every payment of a tenant, in no particular order.
 func (l *Ledger) Payments(ctx context.Context, tenant ledger.TenantID) ([]ledger.Payment, error) {
-	var out []ledger.Payment
-	err := l.listKind(ctx, tenant, ledger.KindPayment, func(av map[string]types.AttributeValue) error {
-		var it paymentItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return fmt.Errorf("decode payment item: %w", err)
-		}
-		p, err := it.payment()
-		if err != nil {
-			return err
-		}
-		out = append(out, p)
-		return nil
-	})
-	return out, err
+	return listAll(ctx, l, tenant, ledger.KindPayment, paymentItem.payment)
 }
 
 // Customers returns every customer of a tenant, in no particular order.
 func (l *Ledger) Customers(ctx context.Context, tenant ledger.TenantID) ([]ledger.Customer, error) {
-	var out []ledger.Customer
-	err := l.listKind(ctx, tenant, ledger.KindCustomer, func(av map[string]types.AttributeValue) error {
-		var it customerItem
+	return listAll(ctx, l, tenant, ledger.KindCustomer, customerItem.customer)
+}
+
+// listAll lists one kind for a tenant, decoding each item into its storage
+// struct I and converting that to the domain record R.
+func listAll[I any, R any](ctx context.Context, l *Ledger, tenant ledger.TenantID, kind ledger.Kind, conv func(I) (R, error)) ([]R, error) {
+	var out []R
+	err := l.listKind(ctx, tenant, kind, func(av map[string]types.AttributeValue) error {
+		var it I
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return fmt.Errorf("decode customer item: %w", err)
+			return fmt.Errorf("decode %s item: %w", kind, err)
 		}
-		c, err := it.customer()
+		r, err := conv(it)
 		if err != nil {
 			return err
 		}
-		out = append(out, c)
+		out = append(out, r)
 		return nil
 	})
 	return out, err

@@ -3,13 +3,13 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/recoup-dev/recoup/infra/local/localtest"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/money"
@@ -20,12 +20,7 @@ import (
 // a missing stack is a failure, not a skip.
 func integrationLedger(t *testing.T) (*Ledger, string) {
 	t.Helper()
-	if os.Getenv("RECOUP_INTEGRATION") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("RECOUP_INTEGRATION is not set under CI: run the integration tests through `make test`")
-		}
-		t.Skip("set RECOUP_INTEGRATION=1 and the AWS_ENDPOINT_URL_* variables (make integration)")
-	}
+	localtest.Require(t)
 	ctx := context.Background()
 	cfg, err := awsconfig.Load(ctx)
 	if err != nil {
