@@ -59,7 +59,13 @@ func run(ctx context.Context, out string) error {
 	}
 	rows = append(rows, goRows...)
 
-	stackRows, cfg, err := stackTimes(ctx, root)
+	tmp, err := os.MkdirTemp("", "recoup-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	stackRows, cfg, err := stackTimes(ctx, root, tmp)
+	// Stop the stack before its state folder goes (defers run last first).
 	defer func() { _ = local.Down(context.Background(), cfg, os.Stderr) }()
 	if err != nil {
 		return err
@@ -115,12 +121,7 @@ var healthyLine = regexp.MustCompile(`^(\S+):\s+started, healthy at \S+ \(pid \d
 
 // stackTimes measures a cold npm install into an empty folder and a cold
 // start of every service in a fresh state folder.
-func stackTimes(ctx context.Context, root string) ([]row, local.Config, error) {
-	tmp, err := os.MkdirTemp("", "recoup-bench-")
-	if err != nil {
-		return nil, local.Config{}, err
-	}
-	defer os.RemoveAll(tmp)
+func stackTimes(ctx context.Context, root, tmp string) ([]row, local.Config, error) {
 	for _, f := range []string{"package.json", "package-lock.json", ".npmrc"} {
 		b, err := os.ReadFile(filepath.Join(root, "infra", "local", f))
 		if err != nil {

@@ -96,20 +96,21 @@ func services() []service {
 }
 
 // dynamoDBCommand runs AWS's DynamoDBLocal.jar (shipped in the
-// amplify-dynamodb-simulator npm package) with a shared, persistent database.
+// amplify-dynamodb-simulator npm package) with one shared database, in
+// memory unless cfg.DynamoDBPersist.
 func dynamoDBCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, error) {
 	data := cfg.dataDir(ServiceDynamoDB)
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("java",
-		"-Djava.library.path="+cfg.dynamoDBLib(),
-		"-jar", cfg.dynamoDBJar(),
-		"-sharedDb",
-		"-dbPath", data,
-		"-port", strconv.Itoa(cfg.DynamoDBPort),
-		"-disableTelemetry",
-	)
+	args := []string{"-Djava.library.path=" + cfg.dynamoDBLib(), "-jar", cfg.dynamoDBJar(), "-sharedDb"}
+	if cfg.DynamoDBPersist {
+		args = append(args, "-dbPath", data)
+	} else {
+		args = append(args, "-inMemory")
+	}
+	args = append(args, "-port", strconv.Itoa(cfg.DynamoDBPort), "-disableTelemetry")
+	cmd := exec.Command("java", args...)
 	cmd.Dir = data
 	cmd.Env = serviceEnv(cfg)
 	return cmd, nil
