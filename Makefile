@@ -68,7 +68,7 @@ lint:
 	$(GO) tool staticcheck ./... ./testdata/portfolio/
 
 unit:
-	$(GO) test -count=1 ./... ./testdata/portfolio/
+	$(GO) test -count=1 -skip Integration ./... ./testdata/portfolio/
 
 # Integration tests run against a stack of their own, started here and
 # stopped on the way out whatever the result.
