@@ -103,7 +103,9 @@ func dynamoDBCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, err
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
-	args := []string{"-Djava.library.path=" + cfg.dynamoDBLib(), "-jar", cfg.dynamoDBJar(), "-sharedDb"}
+	// recoup.state names the state folder on the command line in both modes,
+	// which is how Down and Status know the process is this stack's.
+	args := []string{"-Drecoup.state=" + data, "-Djava.library.path=" + cfg.dynamoDBLib(), "-jar", cfg.dynamoDBJar(), "-sharedDb"}
 	if cfg.DynamoDBPersist {
 		args = append(args, "-dbPath", data)
 	} else {
