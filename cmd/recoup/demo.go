@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -55,7 +54,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "   written to %s in %s, with %d deliberately bad rows\n", *dir, time.Since(start).Round(time.Millisecond), len(m.BadRows))
 
-	store, err := openLedger(ctx)
+	store, endpoint, err := openLedger(ctx)
 	if err != nil {
 		return err
 	}
@@ -65,7 +64,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	f := ingestFlags{tenant: *tenant, format: "canonical", currency: "USD", region: "US", rejects: filepath.Join(*dir, "rejects.csv")}
 
-	fmt.Fprintf(stdout, "\n== 2. Import into the ledger (DynamoDB %s)\n", os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
+	fmt.Fprintf(stdout, "\n== 2. Import into the ledger (DynamoDB at %s)\n", endpoint)
 	res, err := ingestFiles(ctx, store, f, files, stderr)
 	if err != nil {
 		return err

@@ -34,14 +34,14 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&f.kind, "kind", "", "record kind of every CSV file (customers, contacts, invoices, payments); default: from the header")
 	fs.StringVar(&f.currency, "currency", "USD", "currency for files without a currency column")
 	fs.StringVar(&f.region, "region", "US", "default region for phone numbers without a country code")
-	fs.StringVar(&f.rejects, "rejects", "rejects.csv", "where to write rejected rows with their reasons")
+	fs.StringVar(&f.rejects, "rejects", "out/rejects.csv", "where to write rejected rows with their reasons (they hold the rows' data)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if f.tenant == "" || fs.NArg() == 0 {
 		return fmt.Errorf("%w: --tenant and at least one FILE are required", errUsage)
 	}
-	store, err := openLedger(ctx)
+	store, _, err := openLedger(ctx)
 	if err != nil {
 		return err
 	}
@@ -53,19 +53,21 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // openLedger connects to the ledger table and fails early, naming the
-// endpoint, when DynamoDB is not there.
-func openLedger(ctx context.Context) (*dynamo.Ledger, error) {
+// endpoint, when DynamoDB is not there. It returns the endpoint for messages.
+func openLedger(ctx context.Context) (*dynamo.Ledger, string, error) {
 	cfg, err := awsconfig.Load(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	client := awsconfig.DynamoDB(cfg)
+	endpoint := awsconfig.DynamoEndpoint(cfg)
 	table := awsconfig.TablePrefix() + dynamo.LedgerTable
 	if _, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}); err != nil {
-		return nil, fmt.Errorf("DynamoDB at %s: table %s is not usable (is the local stack up? run `make up`): %w",
-			awsconfig.DynamoEndpoint(cfg), table, err)
+		return nil, endpoint, fmt.Errorf("DynamoDB at %s: table %s is not usable (is the local stack up? run `make up`): %w",
+			endpoint, table, err)
 	}
-	return dynamo.NewLedger(client, awsconfig.TablePrefix())
+	store, err := dynamo.NewLedger(client, awsconfig.TablePrefix())
+	return store, endpoint, err
 }
 
 func ingestFiles(ctx context.Context, store imports.Store, f ingestFlags, paths []string, stderr io.Writer) (imports.Result, error) {
@@ -88,15 +90,14 @@ func ingestFiles(ctx context.Context, store imports.Store, f ingestFlags, paths 
 	}
 	bar := newProgressBar(stderr, "ingest")
 	res, err := imports.Run(ctx, store, opts, sources, bar.update)
-	if err != nil {
-		return res, err
-	}
-	if f.rejects != "" {
-		if err := writeRejects(f.rejects, res.Batch.Rejects); err != nil {
-			return res, err
+	// Rejects are written whenever the files were read, even if the ledger
+	// write then failed, so an old rejects file never stands for this run.
+	if f.rejects != "" && res.Batch != nil {
+		if werr := writeRejects(f.rejects, res.Batch.Rejects); werr != nil {
+			return res, errors.Join(err, werr)
 		}
 	}
-	return res, nil
+	return res, err
 }
 
 func writeRejects(path string, rejects []ingest.Reject) error {

@@ -26,7 +26,7 @@ func runKPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	store, err := openLedger(ctx)
+	store, _, err := openLedger(ctx)
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"strings"
 
 	"github.com/recoup-dev/recoup/infra/local"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
@@ -28,7 +27,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		for _, kv := range local.Env(cfg) {
-			k, v, _ := cutEnv(kv)
+			k, v, _ := strings.Cut(kv, "=")
 			if os.Getenv(k) == "" {
 				os.Setenv(k, v)
 			}
@@ -49,35 +48,13 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return fmt.Errorf("%w: unknown action %q", errUsage, args[0])
 }
 
-func cutEnv(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], true
-		}
-	}
-	return kv, "", false
-}
-
-// repoRoot finds the module root (RECOUP_ROOT, or the nearest folder up from
-// here holding go.mod), where infra/local and the state folder live.
+// repoRoot finds the repository (RECOUP_ROOT, or the nearest folder up from
+// here holding infra/local), where the stack's files and state live.
 func repoRoot() (string, error) {
 	if r := os.Getenv("RECOUP_ROOT"); r != "" {
 		return r, nil
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "infra", "local", "package.json")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find the Recoup repository (infra/local/package.json) above the current folder; set RECOUP_ROOT")
-		}
-		dir = parent
-	}
+	return local.FindRepoRoot(".")
 }
 
 func runTables(ctx context.Context, args []string, stdout, stderr io.Writer) error {

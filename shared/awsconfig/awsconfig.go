@@ -35,7 +35,7 @@ func TablePrefix() string {
 	if p, ok := os.LookupEnv("RECOUP_TABLE_PREFIX"); ok {
 		return p
 	}
-	return "recoup-"
+	return "recoup-" // dynamo.DefaultPrefix; not imported, to keep this package free of the store
 }
 
 // DynamoEndpoint names the DynamoDB endpoint in use, for error messages that

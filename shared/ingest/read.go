@@ -467,6 +467,13 @@ func (p *parser) readCSV(ctx context.Context, fi int, fs *fileState, br *bufio.R
 		raw := strings.Trim(string(tr.bytes(start, end)), "\r\n")
 		tr.release(end)
 		var pe *csv.ParseError
+		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine {
+			// An unclosed quote swallows every line after it into one
+			// record: rejecting that "row" would silently drop the rows it
+			// ate, so the file as a whole cannot be used.
+			return fmt.Errorf("%s: line %d: a quoted field opened on this line is not closed before line %d; fix the quote and import again",
+				fs.name, pe.StartLine, pe.Line)
+		}
 		if errors.As(err, &pe) && pe.Err != nil && !isIOError(pe.Err) {
 			fs.rowCount++
 			u := p.newUnit(fi, pe.StartLine, fs.rowCount, raw)

@@ -128,7 +128,10 @@ func WriteReport(w io.Writer, b *Batch) error {
 	for _, r := range b.Rejects {
 		k := key{r.Field, r.Rule}
 		if counts[k] == 0 {
-			example[k] = r.Reason
+			// Where, not what: reasons quote the rejected value, which may be
+			// a phone number or an address, and this table lands in logs.
+			// The rejects file holds the values for whoever fixes the export.
+			example[k] = fmt.Sprintf("%s line %d", r.File, r.Line)
 		}
 		counts[k]++
 	}
@@ -150,8 +153,8 @@ func WriteReport(w io.Writer, b *Batch) error {
 		return bw.err
 	}
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  rejects\tfield\treason\texample")
-	fmt.Fprintln(tw, "  -------\t-----\t------\t-------")
+	fmt.Fprintln(tw, "  rejects\tfield\treason\tfirst at")
+	fmt.Fprintln(tw, "  -------\t-----\t------\t--------")
 	for i, k := range keys {
 		if i == 10 {
 			break

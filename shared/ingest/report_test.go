@@ -81,12 +81,16 @@ func TestWriteReport(t *testing.T) {
 		"1 blank row(s) skipped.",
 		"records: 3 customers, 0 contacts, 7 invoices, 2 payments, 1 disputes",
 		"unknown columns (ignored):\n  extra.csv: notes\n",
-		"        2  amount        amount not above zero           amount -50.00 must be greater than zero\n",
+		"        2  amount        amount not above zero           bad_rows.csv line 14\n",
 		"(other)       10 more field/reason pairs",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+	// The table says where, never the rejected values (they may be personal data).
+	if strings.Contains(out, "-50.00") {
+		t.Errorf("report quotes a rejected value:\n%s", out)
 	}
 	// A clean import says so.
 	buf.Reset()

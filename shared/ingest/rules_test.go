@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -167,5 +168,48 @@ func TestBadRows(t *testing.T) {
 	if dup.Reason != "invoice_id BAD-001 already appears in bad_rows.csv line 2" || dup.Record != "row 21" ||
 		dup.Raw != "BAD-001,C-1001,2026-01-06,2026-02-05,200.00,,USD,," {
 		t.Errorf("duplicate reject = %+v", dup)
+	}
+}
+
+// TestUnclosedQuoteFailsTheFile: an unclosed quote would swallow every later
+// line into one record, so the file is refused rather than one "row"
+// rejected and the rest silently lost.
+func TestUnclosedQuoteFailsTheFile(t *testing.T) {
+	content := hdrInv +
+		"I1,C1,2026-01-05,2026-02-04,10.00,,USD,,\n" +
+		"I2,\"C1,2026-01-05,2026-02-04,10.00,,USD,,\n" +
+		"I3,C1,2026-01-05,2026-02-04,10.00,,USD,,\n" +
+		"I4,C1,2026-01-05,2026-02-04,10.00,,USD,,\n"
+	b, err := Parse(context.Background(), opts(FormatCanonical), []File{csvFile("inv.csv", content)}, newLookup("C1"))
+	if err == nil {
+		t.Fatalf("Parse accepted a file with an unclosed quote: %d invoices, %d rejects", len(b.Invoices), len(b.Rejects))
+	}
+	for _, want := range []string{"inv.csv", "line 3", "not closed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+func TestOverlongValueIsRejectedNotWritten(t *testing.T) {
+	long := strings.Repeat("x", MaxFieldBytes+1)
+	b := mustParse(t, opts(FormatCanonical), nil,
+		csvFile("customers.csv", "customer_id,name\nC1,"+long+"\nC2,Birch Bakery\n"))
+	if diff := cmp.Diff([]rj{{2, "name", RuleTooLong}}, rejectsOf(b)); diff != "" {
+		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	if len(b.Customers) != 1 || b.Customers[0].ID != "C2" {
+		t.Errorf("customers = %+v, want only C2", b.Customers)
+	}
+}
+
+func TestTimestampCountsOnItsWrittenDate(t *testing.T) {
+	b := mustParse(t, opts(FormatCanonical), newLookup("C1"), csvFile("inv.csv", hdrInv+
+		"I1,C1,2026-01-01T20:00:00-08:00,2026-01-01,10.00,,USD,,\n"))
+	if len(b.Rejects) != 0 {
+		t.Fatalf("rejects: %+v", b.Rejects)
+	}
+	if got := b.Invoices[0].InvoiceDate.Format("2006-01-02"); got != "2026-01-01" {
+		t.Errorf("invoice date = %s, want 2026-01-01", got)
 	}
 }

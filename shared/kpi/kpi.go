@@ -173,6 +173,27 @@ func Compute(invoices []ledger.Invoice, payments []ledger.Payment, opts Options)
 	if window < 0 {
 		return nil, fmt.Errorf("%w: window %d days is negative", ErrInvalid, window)
 	}
+	// KPIs describe one tenant's books; figures never add across tenants.
+	var tenant ledger.TenantID
+	same := func(t ledger.TenantID, what, id string) error {
+		if tenant == "" {
+			tenant = t
+		}
+		if t != tenant {
+			return fmt.Errorf("%w: %s %s belongs to tenant %s, not %s; compute KPIs one tenant at a time", ErrInvalid, what, id, t, tenant)
+		}
+		return nil
+	}
+	for _, inv := range invoices {
+		if err := same(inv.Tenant, "invoice", inv.ID); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range payments {
+		if err := same(p.Tenant, "payment", p.ID); err != nil {
+			return nil, err
+		}
+	}
 
 	type key struct {
 		tenant ledger.TenantID

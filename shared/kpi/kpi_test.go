@@ -349,22 +349,26 @@ func TestComputeErrors(t *testing.T) {
 	}
 }
 
-// Invoices of two tenants may share an id; payments apply within their tenant.
-func TestTenantsKeepInvoicesApart(t *testing.T) {
+// KPIs are one tenant's numbers: records of two tenants are refused, not summed.
+func TestTenantsAreNeverMixed(t *testing.T) {
 	var none time.Time
 	a := inv("INV-1", usd, d(2026, 1, 1), d(2026, 2, 1), 10000, 10000, none)
 	b := a
 	b.Tenant = "t2"
 	p := pay("P", "INV-1", usd, 4000, d(2026, 1, 10))
 	p.Tenant = "t2"
-	b.Open = money.New(6000, usd)
-	got, err := Compute([]ledger.Invoice{a, b}, []ledger.Payment{p}, Options{AsOf: d(2026, 1, 31)})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		invoices []ledger.Invoice
+		payments []ledger.Payment
+	}{
+		{"invoices of two tenants", []ledger.Invoice{a, b}, nil},
+		{"a payment of another tenant", []ledger.Invoice{a}, []ledger.Payment{p}},
 	}
-	// t1: 100.00; t2: 60.00 (100 - 40 applied to t2's invoice).
-	if got[0].OpenAR.Minor != 16000 || got[0].UnappliedCash.Minor != 0 {
-		t.Errorf("OpenAR %s, unapplied %s; want 160.00, 0", got[0].OpenAR, got[0].UnappliedCash)
+	for _, tt := range tests {
+		if _, err := Compute(tt.invoices, tt.payments, Options{AsOf: d(2026, 1, 31)}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: error = %v, want ErrInvalid", tt.name, err)
+		}
 	}
 }
 

@@ -34,11 +34,19 @@ func ParseCurrency(code string) (Currency, error) {
 		return Currency{}, fmt.Errorf("%w %q: want a 3-letter ISO 4217 code", ErrUnknownCurrency, code)
 	}
 	u, err := currency.ParseISO(c)
-	if err != nil || u.String() == "XXX" {
+	if err != nil || notMoney[u.String()] {
 		return Currency{}, fmt.Errorf("%w %q", ErrUnknownCurrency, code)
 	}
 	scale, _ := currency.Standard.Rounding(u)
 	return Currency{code: u.String(), scale: scale}, nil
+}
+
+// notMoney lists ISO 4217 codes that are not currencies anyone invoices in:
+// precious metals, bond-market units, SDRs, the testing code and "no
+// currency". XAF, XOF, XCD and XPF are real currencies and stay valid.
+var notMoney = map[string]bool{
+	"XAU": true, "XAG": true, "XPT": true, "XPD": true, "XBA": true, "XBB": true, "XBC": true,
+	"XBD": true, "XDR": true, "XSU": true, "XUA": true, "XTS": true, "XXX": true,
 }
 
 // MustCurrency is ParseCurrency for codes known at compile time.
@@ -71,7 +79,7 @@ type Amount struct {
 func New(minor int64, c Currency) Amount { return Amount{Minor: minor, Currency: c} }
 
 // Parse reads a decimal string such as "1234.5", "-0.07" or "1,234.50"
-// (thousands commas allowed) exactly into minor units of c. More fraction
+// (commas only between groups of thousands) exactly into minor units of c. More fraction
 // digits than the currency has are refused rather than rounded: rounding an
 // invoice on import would make the ledger disagree with the ERP.
 func Parse(s string, c Currency) (Amount, error) {
@@ -87,7 +95,13 @@ func Parse(s string, c Currency) (Amount, error) {
 		t = t[1:]
 	}
 	intPart, frac, hasDot := strings.Cut(t, ".")
-	intPart = strings.ReplaceAll(intPart, ",", "")
+	if strings.Contains(intPart, ",") {
+		// Commas may only group thousands: "1,5" is a decimal comma, not 15.
+		if !thousandsGrouped(intPart) {
+			return Amount{}, fmt.Errorf("%w: %q: commas may only separate thousands", ErrAmount, s)
+		}
+		intPart = strings.ReplaceAll(intPart, ",", "")
+	}
 	if intPart == "" && (!hasDot || frac == "") {
 		return Amount{}, fmt.Errorf("%w: %q is not a number", ErrAmount, s)
 	}
@@ -111,6 +125,21 @@ func Parse(s string, c Currency) (Amount, error) {
 		return Amount{}, fmt.Errorf("%w: %q is out of range", ErrAmount, s)
 	}
 	return Amount{Minor: v, Currency: c}, nil
+}
+
+// thousandsGrouped checks "1,234,567": 1-3 leading digits (no leading
+// zero), then groups of exactly three.
+func thousandsGrouped(s string) bool {
+	g := strings.Split(s, ",")
+	if len(g[0]) < 1 || len(g[0]) > 3 || !allDigits(g[0]) || g[0][0] == '0' {
+		return false
+	}
+	for _, x := range g[1:] {
+		if len(x) != 3 || !allDigits(x) {
+			return false
+		}
+	}
+	return true
 }
 
 func allDigits(s string) bool {

@@ -16,6 +16,11 @@ func TestParse(t *testing.T) {
 	}{
 		{"1234.50", usd, 123450, nil},
 		{"1,234.5", usd, 123450, nil},
+		{"12,345,678.90", usd, 1234567890, nil},
+		{"1,5", usd, 0, ErrAmount},
+		{"1,,,0.5", usd, 0, ErrAmount},
+		{"0,500", usd, 0, ErrAmount},
+		{",500", usd, 0, ErrAmount},
 		{"-0.07", usd, -7, nil},
 		{"+3", usd, 300, nil},
 		{".5", usd, 50, nil},
@@ -57,6 +62,10 @@ func TestParseCurrency(t *testing.T) {
 		{"BHD", "BHD", 3, true},
 		{"ZZZ", "", 0, false},
 		{"XXX", "", 0, false},
+		{"XTS", "", 0, false},
+		{"XAU", "", 0, false},
+		{"XOF", "XOF", 0, true},
+		{"XCD", "XCD", 2, true},
 		{"US", "", 0, false},
 		{"", "", 0, false},
 	}

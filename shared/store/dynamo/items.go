@@ -65,9 +65,13 @@ type header struct {
 	Customer string `dynamodbav:"customer"`
 	ID       string `dynamodbav:"id"`
 	Hash     string `dynamodbav:"h" json:"-"`
-	SrcSys   string `dynamodbav:"src_system,omitempty"`
-	SrcFile  string `dynamodbav:"src_file,omitempty"`
-	SrcLine  int    `dynamodbav:"src_line,omitempty"`
+	// The source row is left out of the content hash: the same data in
+	// tomorrow's export (another file name, other line numbers) is not a
+	// change, and the stored source keeps naming the row the current
+	// content first came from.
+	SrcSys  string `dynamodbav:"src_system,omitempty" json:"-"`
+	SrcFile string `dynamodbav:"src_file,omitempty" json:"-"`
+	SrcLine int    `dynamodbav:"src_line,omitempty" json:"-"`
 }
 
 func newHeader(r ledger.Ref, src ledger.Source) header {
@@ -224,7 +228,7 @@ func toItem(rec ledger.Record) (any, error) {
 		return nil, fmt.Errorf("unsupported ledger record %T", rec)
 	}
 	// json.Marshal of a struct is deterministic (field order), and the hash
-	// field itself is excluded, so equal content gives an equal hash.
+	// and source fields are excluded, so equal content gives an equal hash.
 	b, err := json.Marshal(it)
 	if err != nil {
 		return nil, fmt.Errorf("hash %s %s: %w", ref.Kind, ref.ID, err)

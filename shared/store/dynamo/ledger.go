@@ -140,6 +140,19 @@ func (l *Ledger) upsertChunk(ctx context.Context, chunk []keyed) (ledger.UpsertC
 	for _, k := range chunk {
 		h, ok := have[[2]string{k.pk, k.sk}]
 		switch {
+		case !ok && k.keepStored:
+			// A conditional put, not a batch write: a customer master record
+			// stored since the read above must win.
+			inserted, err := l.putIfAbsent(ctx, k.item)
+			if err != nil {
+				return ledger.UpsertCounts{}, err
+			}
+			if inserted {
+				c.Inserted++
+			} else {
+				c.Unchanged++
+			}
+			continue
 		case !ok:
 			c.Inserted++
 		case h != k.hash && !k.keepStored:
@@ -156,6 +169,21 @@ func (l *Ledger) upsertChunk(ctx context.Context, chunk []keyed) (ledger.UpsertC
 		}
 	}
 	return c, nil
+}
+
+// putIfAbsent writes item unless its key is taken; inserted says which.
+func (l *Ledger) putIfAbsent(ctx context.Context, item map[string]types.AttributeValue) (inserted bool, err error) {
+	_, err = l.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(l.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	var taken *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &taken):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("put %s %s on %s: %w", str(item["PK"]), str(item["SK"]), l.table, err)
+	}
+	return true, nil
 }
 
 func str(v types.AttributeValue) string {

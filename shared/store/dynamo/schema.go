@@ -126,13 +126,15 @@ func EnsureTables(ctx context.Context, api TableAPI, prefix string) ([]EnsureRes
 		name := prefix + spec.Name
 		created := false
 		if !existing[name] {
-			if _, err := api.CreateTable(ctx, spec.CreateTableInput(prefix)); err != nil {
-				var inUse *types.ResourceInUseException
-				if !errors.As(err, &inUse) { // a concurrent creator won the race
-					return out, fmt.Errorf("create table %s: %w", name, err)
-				}
+			_, err := api.CreateTable(ctx, spec.CreateTableInput(prefix))
+			var inUse *types.ResourceInUseException
+			switch {
+			case errors.As(err, &inUse): // a concurrent creator won the race
+			case err != nil:
+				return out, fmt.Errorf("create table %s: %w", name, err)
+			default:
+				created = true
 			}
-			created = true
 		}
 		if err := waitActive(ctx, api, name); err != nil {
 			return out, err

@@ -94,12 +94,17 @@ func TestHashChangesWithContentOnly(t *testing.T) {
 	a := ledger.Payment{Tenant: "acme", ID: "P1", Customer: "C1", Amount: money.New(100, usd)}
 	b := a
 	b.Amount = money.New(101, usd)
+	moved := a
+	moved.Source = ledger.Source{System: "canonical", File: "payments-2026-11-26.csv", Line: 900}
 	ha, hb, ha2 := hashOf(t, a), hashOf(t, b), hashOf(t, a)
 	if ha != ha2 {
 		t.Errorf("same payment hashed twice: %s != %s", ha, ha2)
 	}
 	if ha == hb {
 		t.Errorf("different amounts share hash %s", ha)
+	}
+	if hm := hashOf(t, moved); hm != ha {
+		t.Errorf("the same payment from another file hashes differently: %s != %s", hm, ha)
 	}
 }
 
