@@ -197,3 +197,29 @@ func TestIntegrationFailedImportResumesFromCheckpoint(t *testing.T) {
 		t.Errorf("after resuming the ledger holds %d invoices, want 2,466", n)
 	}
 }
+
+func TestIntegrationInvoiceNumberStaysWithItsCustomer(t *testing.T) {
+	store := ledgerStore(t)
+	ctx := context.Background()
+	opts := usdOptions("uniq", ingest.FormatCanonical)
+	customers := Source{Name: "customers.csv", Data: []byte("customer_id,name\nC1,Acme Tools\nC2,Birch Bakery\n")}
+	first := Source{Name: "invoices.csv", Data: []byte("invoice_id,customer_id,invoice_date,due_date,amount,currency\nINV-1,C1,2026-09-01,2026-10-01,120.50,USD\n")}
+	if _, err := Run(ctx, store, opts, []Source{customers, first}, nil); err != nil {
+		t.Fatal(err)
+	}
+	later := Source{Name: "invoices-2.csv", Data: []byte("invoice_id,customer_id,invoice_date,due_date,amount,currency\nINV-1,C2,2026-09-01,2026-10-01,99.00,USD\n")}
+	res, err := Run(ctx, store, opts, []Source{later}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Batch.Rejects) != 1 || res.Batch.Rejects[0].Rule != ingest.RuleDuplicate {
+		t.Fatalf("rejects = %+v, want one duplicate for INV-1 under C2", res.Batch.Rejects)
+	}
+	invs, err := store.Invoices(ctx, "uniq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(invs) != 1 || invs[0].Customer != "C1" {
+		t.Errorf("ledger invoices = %+v, want INV-1 of C1 only", invs)
+	}
+}

@@ -102,6 +102,21 @@ type CustomerLookup interface {
 	ExistingCustomers(ctx context.Context, tenant ledger.TenantID, ids []string) (map[string]bool, error)
 }
 
+// InvoiceLookup, when the CustomerLookup given to Parse also implements it,
+// says which invoice numbers the ledger already holds and for whom. An
+// invoice number is unique per tenant: a row reusing one under another
+// customer is rejected, and a payment applied to a ledger invoice must be
+// the same customer's, in the same currency.
+type InvoiceLookup interface {
+	InvoiceOwners(ctx context.Context, tenant ledger.TenantID, ids []string) (map[string]InvoiceOwner, error)
+}
+
+// InvoiceOwner is what an import needs to know of a stored invoice.
+type InvoiceOwner struct {
+	Customer string
+	Currency money.Currency
+}
+
 // LookupBatchSize caps the ids per CustomerLookup call; 100 matches
 // DynamoDB's BatchGetItem limit so an adapter can pass a batch straight on.
 const LookupBatchSize = 100
@@ -369,6 +384,10 @@ func (p *parser) resolve(ctx context.Context) error {
 		return err
 	}
 	known := func(id string) bool { return p.explicit[id] != nil || inLedger[id] || implied[id] }
+	owners, err := p.lookupInvoices(ctx)
+	if err != nil {
+		return err
+	}
 
 	invoices := make(map[string]*unit, len(p.units))
 	payments := map[string]*unit{}
@@ -400,6 +419,11 @@ func (p *parser) resolve(ctx context.Context) error {
 			if dup(u, invoices, u.inv.ID, u.idName) {
 				return
 			}
+			if o, ok := owners[u.inv.ID]; ok && o.Customer != u.inv.Customer {
+				p.reject(u, &problem{field: u.idName, value: u.inv.ID, rule: RuleDuplicate,
+					reason: fmt.Sprintf("%s %s already belongs to customer %s in the ledger", u.idName, u.inv.ID, o.Customer)})
+				return
+			}
 			if u.pay != nil && dup(u, payments, u.pay.ID, u.payIDName) {
 				return
 			}
@@ -411,7 +435,7 @@ func (p *parser) resolve(ctx context.Context) error {
 			if dup(u, payments, u.pay.ID, u.idName) {
 				return
 			}
-			if pr := p.checkApplied(u, invoices); pr != nil {
+			if pr := p.checkApplied(u, invoices, owners); pr != nil {
 				p.reject(u, pr)
 				return
 			}
@@ -449,27 +473,64 @@ func (u *unit) customerID() string {
 	return ""
 }
 
-// checkApplied compares a payment with the invoice it is applied to when
-// that invoice is in this import; invoices only in the ledger cannot be
-// checked here.
-func (p *parser) checkApplied(u *unit, invoices map[string]*unit) *problem {
+// checkApplied compares a payment with the invoice it is applied to, from
+// this import or else from the ledger. A payment naming an invoice found in
+// neither is kept as applied to that number (the invoice may come later).
+func (p *parser) checkApplied(u *unit, invoices map[string]*unit, owners map[string]InvoiceOwner) *problem {
 	if u.pay.Invoice == "" {
 		return nil
 	}
-	iu, ok := invoices[u.pay.Invoice]
-	if !ok {
+	var owner InvoiceOwner
+	if iu, ok := invoices[u.pay.Invoice]; ok {
+		owner = InvoiceOwner{Customer: iu.inv.Customer, Currency: iu.inv.Amount.Currency}
+	} else if o, ok := owners[u.pay.Invoice]; ok {
+		owner = o
+	} else {
 		return nil
 	}
-	inv := iu.inv
 	switch {
-	case inv.Customer != u.pay.Customer:
+	case owner.Customer != u.pay.Customer:
 		return &problem{field: u.invRefName, value: u.pay.Invoice, rule: RulePaymentMismatch,
-			reason: fmt.Sprintf("invoice %s belongs to customer %s, not %s", inv.ID, inv.Customer, u.pay.Customer)}
-	case inv.Amount.Currency != u.pay.Amount.Currency:
+			reason: fmt.Sprintf("invoice %s belongs to customer %s, not %s", u.pay.Invoice, owner.Customer, u.pay.Customer)}
+	case owner.Currency != u.pay.Amount.Currency:
 		return &problem{field: u.invRefName, value: u.pay.Invoice, rule: RulePaymentMismatch,
-			reason: fmt.Sprintf("payment is in %s but invoice %s is in %s", u.pay.Amount.Currency, inv.ID, inv.Amount.Currency)}
+			reason: fmt.Sprintf("payment is in %s but invoice %s is in %s", u.pay.Amount.Currency, u.pay.Invoice, owner.Currency)}
 	}
 	return nil
+}
+
+// lookupInvoices asks the ledger, when the lookup can answer, who owns the
+// invoice numbers this import writes or applies payments to.
+func (p *parser) lookupInvoices(ctx context.Context) (map[string]InvoiceOwner, error) {
+	il, ok := p.lookup.(InvoiceLookup)
+	if !ok {
+		return nil, nil
+	}
+	need := map[string]bool{}
+	for _, u := range p.units {
+		if u.rej != nil {
+			continue
+		}
+		if u.inv != nil {
+			need[u.inv.ID] = true
+		}
+		if u.pay != nil && u.pay.Invoice != "" {
+			need[u.pay.Invoice] = true
+		}
+	}
+	if len(need) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(need))
+	for id := range need {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	owners, err := il.InvoiceOwners(ctx, p.opts.Tenant, ids)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: looking up invoice numbers: %w", err)
+	}
+	return owners, nil
 }
 
 // lookupCustomers asks the ledger about ids in sorted batches, so calls are

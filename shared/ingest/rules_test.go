@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/money"
 )
 
 const (
@@ -211,5 +212,49 @@ func TestTimestampCountsOnItsWrittenDate(t *testing.T) {
 	}
 	if got := b.Invoices[0].InvoiceDate.Format("2006-01-02"); got != "2026-01-01" {
 		t.Errorf("invoice date = %s, want 2026-01-01", got)
+	}
+}
+
+// ledgerWithInvoices is a lookup that also knows the ledger's invoice owners.
+type ledgerWithInvoices struct {
+	*memLookup
+	owners map[string]InvoiceOwner
+}
+
+func (l ledgerWithInvoices) InvoiceOwners(_ context.Context, _ ledger.TenantID, ids []string) (map[string]InvoiceOwner, error) {
+	out := map[string]InvoiceOwner{}
+	for _, id := range ids {
+		if o, ok := l.owners[id]; ok {
+			out[id] = o
+		}
+	}
+	return out, nil
+}
+
+func TestInvoiceNumbersAreUniquePerTenantAcrossImports(t *testing.T) {
+	usd := money.MustCurrency("USD")
+	lk := ledgerWithInvoices{newLookup("C1", "C2"), map[string]InvoiceOwner{
+		"I1": {Customer: "C1", Currency: usd},
+		"I9": {Customer: "C2", Currency: money.MustCurrency("EUR")},
+	}}
+	tests := []struct {
+		name string
+		file File
+		want []rj
+	}{
+		{"same invoice, same customer: an update", csvFile("inv.csv", hdrInv+"I1,C1,2026-01-05,2026-02-04,10.00,,USD,,\n"), nil},
+		{"same number under another customer", csvFile("inv.csv", hdrInv+"I1,C2,2026-01-05,2026-02-04,10.00,,USD,,\n"),
+			[]rj{{2, "invoice_id", RuleDuplicate}}},
+		{"payment for another customer's ledger invoice", csvFile("pay.csv", hdrPay+"P1,C2,I1,5.00,USD,2026-02-01,\n"),
+			[]rj{{2, "invoice_id", RulePaymentMismatch}}},
+		{"payment in another currency than its ledger invoice", csvFile("pay.csv", hdrPay+"P2,C2,I9,5.00,USD,2026-02-01,\n"),
+			[]rj{{2, "invoice_id", RulePaymentMismatch}}},
+		{"payment for its customer's ledger invoice", csvFile("pay.csv", hdrPay+"P3,C1,I1,5.00,USD,2026-02-01,\n"), nil},
+	}
+	for _, tt := range tests {
+		b := mustParse(t, opts(FormatCanonical), lk, tt.file)
+		if diff := cmp.Diff(tt.want, rejectsOf(b)); diff != "" {
+			t.Errorf("%s: rejects (-want +got):\n%s", tt.name, diff)
+		}
 	}
 }

@@ -5,6 +5,8 @@
 package localtest
 
 import (
+	"net"
+	"net/url"
 	"os"
 	"testing"
 )
@@ -21,10 +23,33 @@ func Require(t testing.TB, vars ...string) {
 		}
 	}
 	if missing == "" {
+		// Tests must never reach real AWS (or its credential endpoints):
+		// every endpoint they may use has to be on loopback.
+		if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
+			t.Fatal("RECOUP_INTEGRATION is set but no AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL: refusing to run against real AWS")
+		}
+		for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_LAMBDA"} {
+			if e := os.Getenv(v); e != "" && !loopback(e) {
+				t.Fatalf("%s=%s is not a loopback address; integration tests only talk to 127.0.0.1", v, e)
+			}
+		}
 		return
 	}
 	if os.Getenv("CI") != "" {
 		t.Fatalf("%s is not set under CI: run integration tests through `make test`", missing)
 	}
 	t.Skipf("needs the local stack (%s is not set): run `make integration`", missing)
+}
+
+// loopback reports whether an endpoint URL names a loopback host.
+func loopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }

@@ -188,3 +188,36 @@ func TestIntegrationCheckpointRoundTrip(t *testing.T) {
 		t.Errorf("checkpoint (-want +got):\n%s", diff)
 	}
 }
+
+func TestIntegrationInvoiceOwners(t *testing.T) {
+	l, _ := integrationLedger(t)
+	ctx := context.Background()
+	usd, eur := money.MustCurrency("USD"), money.MustCurrency("EUR")
+	var recs []ledger.Record
+	for i := range 300 {
+		cur := usd
+		if i%3 == 0 {
+			cur = eur
+		}
+		recs = append(recs, ledger.Invoice{Tenant: "own", ID: fmt.Sprintf("INV-%04d", i), Customer: fmt.Sprintf("C%d", i%7),
+			InvoiceDate: ledger.Date(2026, 1, 1), DueDate: ledger.Date(2026, 1, 31),
+			Amount: money.New(100, cur), Open: money.New(100, cur)})
+	}
+	recs = append(recs, ledger.Invoice{Tenant: "other", ID: "INV-9999", Customer: "X", InvoiceDate: ledger.Date(2026, 1, 1),
+		DueDate: ledger.Date(2026, 1, 31), Amount: money.New(1, usd), Open: money.New(1, usd)})
+	if _, err := l.Upsert(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.InvoiceOwners(ctx, "own", []string{"INV-0000", "INV-0001", "INV-0299", "INV-0500", "INV-9999", "INV-0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"INV-0000": "C0/EUR", "INV-0001": "C1/USD", "INV-0299": "C5/USD"}
+	gotS := map[string]string{}
+	for id, o := range got {
+		gotS[id] = o.Customer + "/" + o.Currency.Code()
+	}
+	if diff := cmp.Diff(want, gotS); diff != "" {
+		t.Errorf("InvoiceOwners (-want +got):\n%s", diff)
+	}
+}
