@@ -7,6 +7,8 @@ package awsconfig
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,5 +51,29 @@ func DynamoEndpoint(cfg aws.Config) string {
 	return "dynamodb." + cfg.Region + ".amazonaws.com"
 }
 
-// DynamoDB builds a DynamoDB client from cfg.
-func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
+// DynamoDB builds a DynamoDB client from cfg. Against DynamoDB Local (a
+// loopback endpoint) it skips the CRC32 check of response bodies: the
+// emulator's error bodies fail it, and the SDK then logs a warning for every
+// rejected transaction, which buries real messages. Real endpoints keep it.
+func DynamoDB(cfg aws.Config) *dynamodb.Client {
+	local := IsLoopback(DynamoEndpoint(cfg))
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if local {
+			o.DisableValidateResponseChecksum = true
+		}
+	})
+}
+
+// IsLoopback reports whether an endpoint URL names a loopback host, i.e. an
+// emulator on this machine rather than AWS.
+func IsLoopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
+}

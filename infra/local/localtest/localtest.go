@@ -5,10 +5,10 @@
 package localtest
 
 import (
-	"net"
-	"net/url"
 	"os"
 	"testing"
+
+	"github.com/recoup-dev/recoup/shared/awsconfig"
 )
 
 // Require skips t unless the local stack is configured, and fails it when
@@ -29,7 +29,7 @@ func Require(t testing.TB, vars ...string) {
 			t.Fatal("RECOUP_INTEGRATION is set but no AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL: refusing to run against real AWS")
 		}
 		for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_LAMBDA"} {
-			if e := os.Getenv(v); e != "" && !loopback(e) {
+			if e := os.Getenv(v); e != "" && !awsconfig.IsLoopback(e) {
 				t.Fatalf("%s=%s is not a loopback address; integration tests only talk to 127.0.0.1", v, e)
 			}
 		}
@@ -39,17 +39,4 @@ func Require(t testing.TB, vars ...string) {
 		t.Fatalf("%s is not set under CI: run integration tests through `make test`", missing)
 	}
 	t.Skipf("needs the local stack (%s is not set): run `make integration`", missing)
-}
-
-// loopback reports whether an endpoint URL names a loopback host.
-func loopback(endpoint string) bool {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return false
-	}
-	if u.Hostname() == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(u.Hostname())
-	return ip != nil && ip.IsLoopback()
 }

@@ -53,7 +53,7 @@ func Schema() []TableSpec {
 		}},
 		{Name: ConsentTable, Indexes: []IndexSpec{{GSI1, "GSI1PK", "GSI1SK"}}},
 		{Name: ContactsTable, Indexes: []IndexSpec{{GSI1, "GSI1PK", "GSI1SK"}}, TTLAttr: "expires_at"},
-		{Name: AuditTable},
+		{Name: AuditTable, Indexes: []IndexSpec{{GSI1, "GSI1PK", "GSI1SK"}}},
 	}
 }
 
