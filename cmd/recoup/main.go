@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"ingest":   {"ingest --tenant T [--format F] FILE...   import AR data", runIngest},
 	"kpi":      {"kpi --tenant T [--as-of DATE]      baseline KPIs from the ledger", runKPI},
 	"demo":     {"demo                               generate, import and report on the sample portfolio", runDemo},
+	"audit":    {"audit export|verify --tenant T     export the audit log, or check its hash chain", runAudit},
 }
 
 // errUsage marks errors that should print usage and exit 2.

@@ -92,6 +92,7 @@ func (s TableSpec) CreateTableInput(prefix string) *dynamodb.CreateTableInput {
 // TableAPI is the part of the DynamoDB client that table management needs.
 type TableAPI interface {
 	ListTables(context.Context, *dynamodb.ListTablesInput, ...func(*dynamodb.Options)) (*dynamodb.ListTablesOutput, error)
+	UpdateTable(context.Context, *dynamodb.UpdateTableInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error)
 	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
 	DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error)
@@ -139,6 +140,11 @@ func EnsureTables(ctx context.Context, api TableAPI, prefix string) ([]EnsureRes
 		if err := waitActive(ctx, api, name); err != nil {
 			return out, err
 		}
+		if !created {
+			if err := ensureIndexes(ctx, api, spec, prefix); err != nil {
+				return out, err
+			}
+		}
 		if spec.TTLAttr != "" {
 			if err := ensureTTL(ctx, api, name, spec.TTLAttr); err != nil {
 				return out, err
@@ -149,6 +155,41 @@ func EnsureTables(ctx context.Context, api TableAPI, prefix string) ([]EnsureRes
 	return out, nil
 }
 
+// ensureIndexes adds the spec's global secondary indexes that an existing
+// table lacks (a table made before an index joined the schema). DynamoDB
+// backfills a new index; UpdateTable takes one index at a time.
+func ensureIndexes(ctx context.Context, api TableAPI, spec TableSpec, prefix string) error {
+	name := prefix + spec.Name
+	d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", name, err)
+	}
+	have := map[string]bool{}
+	for _, g := range d.Table.GlobalSecondaryIndexes {
+		have[aws.ToString(g.IndexName)] = true
+	}
+	full := spec.CreateTableInput(prefix)
+	for _, g := range full.GlobalSecondaryIndexes {
+		if have[aws.ToString(g.IndexName)] {
+			continue
+		}
+		_, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName:            aws.String(name),
+			AttributeDefinitions: full.AttributeDefinitions,
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection,
+			}}},
+		})
+		if err != nil {
+			return fmt.Errorf("add index %s to table %s: %w", aws.ToString(g.IndexName), name, err)
+		}
+		if err := waitActive(ctx, api, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func waitActive(ctx context.Context, api TableAPI, name string) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -156,7 +197,7 @@ func waitActive(ctx context.Context, api TableAPI, name string) error {
 		if err != nil {
 			return fmt.Errorf("describe table %s: %w", name, err)
 		}
-		if d.Table.TableStatus == types.TableStatusActive {
+		if d.Table.TableStatus == types.TableStatusActive && indexesActive(d.Table.GlobalSecondaryIndexes) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -168,6 +209,15 @@ func waitActive(ctx context.Context, api TableAPI, name string) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+func indexesActive(gs []types.GlobalSecondaryIndexDescription) bool {
+	for _, g := range gs {
+		if g.IndexStatus != "" && g.IndexStatus != types.IndexStatusActive {
+			return false
+		}
+	}
+	return true
 }
 
 func ensureTTL(ctx context.Context, api TableAPI, name, attr string) error {
