@@ -27,7 +27,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 # Local runs use the host's architecture; deployment builds arm64 (make lambdas LAMBDA_ARCH=arm64).
 LAMBDA_ARCH ?= $(shell $(GO) env GOARCH)
 
-.PHONY: all build cli lambdas up down status smoke demo test unit integration integration-run lint fuzz bench clean
+.PHONY: all build cli lambdas up down status smoke demo test unit integration integration-run scenarios lint fuzz bench clean
 
 all: build
 
@@ -80,7 +80,11 @@ integration: cli lambdas
 integration-run:
 	$(LOCAL_ENV) RECOUP_INTEGRATION=1 RECOUP_KINESIS_ENDPOINT=http://127.0.0.1:$(KINESIS_PORT) $(GO) test -count=1 -p 1 -run Integration ./... ./testdata/portfolio/
 
-test: lint unit integration
+# The compliance scenarios through the CLI, as a compliance officer runs them.
+scenarios: cli
+	$(RECOUP) compliance check --verify ../shared/compliance/vectors/public.json shared/compliance/testdata/*_scenarios.json > /dev/null
+
+test: lint unit scenarios integration
 
 # Run every fuzz target for FUZZTIME each (make test runs their seed corpora).
 FUZZTIME ?= 20s

@@ -21,13 +21,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"local":    {"local up|down|status|env|smoke   manage the local AWS stack", runLocal},
-	"tables":   {"tables create                      create the DynamoDB tables (idempotent)", runTables},
-	"generate": {"generate --out DIR                 write the seeded sample portfolio", runGenerate},
-	"ingest":   {"ingest --tenant T [--format F] FILE...   import AR data", runIngest},
-	"kpi":      {"kpi --tenant T [--as-of DATE]      baseline KPIs from the ledger", runKPI},
-	"demo":     {"demo                               generate, import and report on the sample portfolio", runDemo},
-	"audit":    {"audit export|verify --tenant T     export the audit log, or check its hash chain", runAudit},
+	"local":      {"local up|down|status|env|smoke   manage the local AWS stack", runLocal},
+	"tables":     {"tables create                      create the DynamoDB tables (idempotent)", runTables},
+	"generate":   {"generate --out DIR                 write the seeded sample portfolio", runGenerate},
+	"ingest":     {"ingest --tenant T [--format F] FILE...   import AR data", runIngest},
+	"kpi":        {"kpi --tenant T [--as-of DATE]      baseline KPIs from the ledger", runKPI},
+	"demo":       {"demo                               generate, import and report on the sample portfolio", runDemo},
+	"compliance": {"compliance check [--verify] FILE...  decide compliance scenarios, one JSON line each", runCompliance},
+	"audit":      {"audit export|verify --tenant T     export the audit log, or check its hash chain", runAudit},
 }
 
 // errUsage marks errors that should print usage and exit 2.
