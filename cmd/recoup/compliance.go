@@ -18,7 +18,7 @@ var errMismatch = errors.New("scenarios do not match their expectations")
 // one JSON line per scenario with the engine's decision.
 func runCompliance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "check" {
-		return fmt.Errorf("%w: compliance check [--verify] FILE...", errUsage)
+		return fmt.Errorf("%w: compliance check [--verify] FILE (one or more)", errUsage)
 	}
 	fs := newFlags("compliance check", stderr)
 	verify := fs.Bool("verify", false, "compare each decision with the scenario's expect and exit 1 on any mismatch")

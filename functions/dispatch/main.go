@@ -1,0 +1,51 @@
+// Command dispatch is the dispatch-gate Lambda every sender calls before
+// sending: it returns the decision, already recorded. See shared/dispatch.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/compliance"
+	"github.com/recoup-dev/recoup/shared/dispatch"
+	"github.com/recoup-dev/recoup/shared/store/dynamo"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	gate, err := build(context.Background())
+	if err != nil {
+		log.Error("start dispatch gate", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(gate.Dispatch)
+}
+
+func build(ctx context.Context) (*dispatch.Gate, error) {
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	client, prefix := awsconfig.DynamoDB(cfg), awsconfig.TablePrefix()
+	cs, err := dynamo.NewConsent(client, prefix)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := dynamo.NewContacts(client, prefix, cs)
+	if err != nil {
+		return nil, err
+	}
+	log, err := dynamo.NewAudit(client, prefix)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := compliance.DefaultEngine()
+	if err != nil {
+		return nil, err
+	}
+	return dispatch.New(engine, hist, cs, log)
+}

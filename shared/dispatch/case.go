@@ -1,0 +1,136 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/recoup-dev/recoup/shared/compliance"
+	"github.com/recoup-dev/recoup/shared/consent"
+)
+
+// consentChannel maps an engine channel to the consent ledger's channel;
+// "" for channels consent does not govern (credit reporting).
+func consentChannel(ch compliance.Channel) consent.Channel {
+	switch ch {
+	case compliance.ChannelCall, compliance.ChannelVoicemail:
+		return consent.Voice
+	case compliance.ChannelAIVoice:
+		return consent.VoiceAI
+	case compliance.ChannelPrerecorded:
+		return consent.Prerecorded
+	case compliance.ChannelSMS:
+		return consent.SMS
+	case compliance.ChannelEmail:
+		return consent.Email
+	case compliance.ChannelLetter:
+		return consent.Letter
+	}
+	return ""
+}
+
+// readConsent reads the consent that governs the attempt: the state of the
+// address it goes to and the customer-level state (a written cease covers
+// every address), both on the attempt's channel. The states read are also
+// the ones the commit checks are unchanged.
+func (g *Gate) readConsent(ctx context.Context, req Request) ([]consent.Status, error) {
+	ch := consentChannel(req.Attempt.Channel)
+	if ch == "" {
+		return nil, nil
+	}
+	cust, err := consent.CustomerAddress(req.Customer)
+	if err != nil {
+		return nil, err
+	}
+	addrs := []consent.Address{cust}
+	if req.Attempt.To != "" {
+		a, err := addressOf(req.Attempt.To)
+		if err != nil {
+			return nil, fmt.Errorf("attempt to %q: %w", req.Attempt.To, err)
+		}
+		addrs = append([]consent.Address{a}, addrs...)
+	}
+	out := make([]consent.Status, 0, len(addrs))
+	for _, a := range addrs {
+		st, err := g.consent.Current(ctx, req.Tenant, a, ch)
+		if err != nil {
+			return nil, fmt.Errorf("read consent of %s: %w", a.Kind(), err)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func addressOf(to string) (consent.Address, error) {
+	if strings.Contains(to, "@") {
+		return consent.NormaliseEmail(to)
+	}
+	return consent.NormalisePhone(to)
+}
+
+// caseFor assembles the engine's input: the request's ledger facts, the
+// allowed attempts of the history (blocked ones never reached anybody), and
+// the consent states as the events that produced them.
+func (g *Gate) caseFor(req Request, snap Snapshot, states []consent.Status) compliance.Case {
+	c := compliance.Case{Collector: req.Collector, Consumer: req.Consumer, Debts: req.Debts, Attempt: req.Attempt}
+	c.History = make([]compliance.Event, 0, len(req.Events)+len(snap.Attempts)+len(states))
+	c.History = append(c.History, req.Events...)
+	for _, a := range snap.Attempts {
+		if a.Decision != compliance.Allow {
+			continue
+		}
+		c.History = append(c.History, compliance.Event{Kind: compliance.EventAttempt, At: a.At, Channel: a.Channel,
+			Debt: a.Debt, To: a.To, Outcome: a.Outcome, WithConsent: a.WithConsent})
+	}
+	for _, st := range states {
+		c.History = append(c.History, consentEvents(st, req.Attempt)...)
+	}
+	return c
+}
+
+// consentEvents turns a consent state into the history events the engine
+// reads. The consent ledger has already folded the history (regrants,
+// expiry, cross-channel revocation); what is left is what is in force.
+func consentEvents(st consent.Status, at compliance.Attempt) []compliance.Event {
+	var evs []compliance.Event
+	for _, k := range st.Restrictions {
+		switch k {
+		case consent.KindRevoke:
+			evs = append(evs, compliance.Event{Kind: compliance.EventConsentRevoked, At: st.Since, From: at.To, Via: "recorded"})
+		case consent.KindCease:
+			evs = append(evs, compliance.Event{Kind: compliance.EventCeaseRequest, At: st.Since, Written: true})
+		case consent.KindMediumRefused:
+			evs = append(evs, compliance.Event{Kind: compliance.EventMediumRefused, At: st.Since, Channel: at.Channel, To: at.To})
+		}
+	}
+	if st.Consent == consent.Granted && st.Allows(at.Debt) {
+		evs = append(evs, compliance.Event{Kind: compliance.EventConsentGiven, At: st.Since, Channel: at.Channel,
+			To: at.To, Source: consentSource(st.Source), Debt: at.Debt})
+	}
+	return evs
+}
+
+// consentSource maps the ledger's sources onto the engine's. Consent that
+// came in with an import is treated as given on an application: enough for
+// the TCPA, not the direct consent that lifts Regulation F's call caps.
+func consentSource(s consent.Source) compliance.ConsentSource {
+	switch s {
+	case consent.SourceDirect:
+		return compliance.ConsentDirect
+	case consent.SourceWritten:
+		return compliance.ConsentWritten
+	}
+	return compliance.ConsentApplication
+}
+
+// withDirectConsent says whether the attempt is placed with consent the
+// person gave directly (1006.14(b)(3)(i)): such calls do not count toward
+// the 7-in-7 cap.
+func withDirectConsent(states []consent.Status, at compliance.Attempt) bool {
+	for _, st := range states {
+		if st.Consent == consent.Granted && st.Source == consent.SourceDirect && st.Allows(at.Debt) {
+			return true
+		}
+	}
+	return false
+}

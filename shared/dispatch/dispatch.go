@@ -1,0 +1,215 @@
+// Package dispatch is the gate every sender goes through: at send time it
+// re-reads the person's contact history and consent, asks the compliance
+// engine, and records the attempt with its decision in one atomic step that
+// fails if either changed since it was read. Two dispatchers racing on one
+// person therefore decide one after the other, and a cap can never be
+// exceeded whatever the concurrency. Nothing reaches a customer any other way.
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/recoup-dev/recoup/shared/audit"
+	"github.com/recoup-dev/recoup/shared/compliance"
+	"github.com/recoup-dev/recoup/shared/consent"
+	"github.com/recoup-dev/recoup/shared/ledger"
+)
+
+// Errors a History reports from Commit.
+var (
+	// ErrConflict: the history or a consent state changed after it was
+	// read; the gate reads again and decides again.
+	ErrConflict = errors.New("dispatch: contact history or consent changed since read")
+	// ErrDuplicate: an attempt with this id is already recorded.
+	ErrDuplicate = errors.New("dispatch: attempt already recorded")
+)
+
+// Attempt is one recorded attempt: allowed (and so sent) or not.
+type Attempt struct {
+	ID            string
+	At            time.Time
+	Channel       compliance.Channel
+	Debt          string
+	To            string
+	Outcome       compliance.Outcome // "" until the channel reports how it ended
+	WithConsent   bool
+	Decision      compliance.Decision
+	Rules         []string
+	Reason        string
+	PolicyVersion string
+}
+
+// Snapshot is a person's contact history as read, with the version a commit
+// must still find.
+type Snapshot struct {
+	Version  int64
+	Attempts []Attempt
+}
+
+// History is the contact-history store. Commit records rec only if the
+// person's history is still at base.Version and each consent state in
+// checks is unchanged, all in one atomic write; otherwise it returns
+// ErrConflict (or ErrDuplicate when rec.ID is already recorded).
+type History interface {
+	Load(ctx context.Context, tenant ledger.TenantID, customer string, since time.Time) (Snapshot, error)
+	Commit(ctx context.Context, tenant ledger.TenantID, customer string, base Snapshot, rec Attempt, checks []consent.Status) error
+}
+
+// ConsentReader reads the consent ledger's current state, strongly
+// consistent.
+type ConsentReader interface {
+	Current(ctx context.Context, tenant ledger.TenantID, address consent.Address, channel consent.Channel) (consent.Status, error)
+}
+
+// AuditLog appends to the tenant's hash-chained audit log.
+type AuditLog interface {
+	Append(ctx context.Context, tenant ledger.TenantID, r audit.Record) (audit.Record, error)
+}
+
+// Request is one proposed contact, as a sender asks for it.
+type Request struct {
+	Tenant    ledger.TenantID      `json:"tenant"`
+	AttemptID string               `json:"attempt_id"` // idempotency key: one decision per id
+	Collector ledger.CollectorType `json:"collector"`
+	Customer  string               `json:"customer"`
+	// Consumer, Debts and Events are what the ledger knows: contact points,
+	// flags, disputes, letters, notices. The gate adds the contact history
+	// and consent it re-reads itself.
+	Consumer compliance.Consumer `json:"consumer"`
+	Debts    []compliance.Debt   `json:"debts"`
+	Events   []compliance.Event  `json:"events,omitempty"`
+	Attempt  compliance.Attempt  `json:"attempt"`
+	// Content is a copy of what would be sent, kept in the audit log.
+	Content json.RawMessage `json:"content,omitempty"`
+}
+
+// Outcome is the gate's answer.
+type Outcome struct {
+	AttemptID string            `json:"attempt_id"`
+	Result    compliance.Result `json:"result"`
+	// Duplicate: the attempt id was decided before; Result is not repeated
+	// and nothing new was recorded.
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Conflicts counts the times another dispatch committed first.
+	Conflicts int    `json:"conflicts,omitempty"`
+	AuditSeq  uint64 `json:"audit_seq,omitempty"`
+}
+
+// Allowed reports whether the sender may send.
+func (o Outcome) Allowed() bool { return !o.Duplicate && o.Result.Decision == compliance.Allow }
+
+// Gate decides and records attempts.
+type Gate struct {
+	engine  *compliance.Engine
+	history History
+	consent ConsentReader
+	audit   AuditLog
+	// MaxConflicts bounds how often one dispatch re-decides after losing a
+	// race before giving up with an error (the sender retries later).
+	MaxConflicts int
+	// Window is how far back the history is read: the longest rule window
+	// (30 days) plus margin for local days.
+	Window time.Duration
+}
+
+// New builds a gate; every dependency is required.
+func New(engine *compliance.Engine, history History, consent ConsentReader, audit AuditLog) (*Gate, error) {
+	if engine == nil || history == nil || consent == nil || audit == nil {
+		return nil, errors.New("dispatch: New needs an engine, a history, a consent reader and an audit log")
+	}
+	return &Gate{engine: engine, history: history, consent: consent, audit: audit,
+		MaxConflicts: 500, Window: 35 * 24 * time.Hour}, nil
+}
+
+// ErrInvalid marks requests the gate cannot judge at all.
+var ErrInvalid = errors.New("dispatch: invalid request")
+
+// Dispatch decides one attempt and records it. The returned Outcome says
+// whether to send; an error means nothing was recorded (or, for the audit
+// append, that the decision was recorded but its audit entry must be
+// retried).
+func (g *Gate) Dispatch(ctx context.Context, req Request) (Outcome, error) {
+	if err := validate(req); err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{AttemptID: req.AttemptID}
+	for {
+		snap, err := g.history.Load(ctx, req.Tenant, req.Customer, req.Attempt.At.Add(-g.Window))
+		if err != nil {
+			return out, fmt.Errorf("dispatch %s: load contact history: %w", req.AttemptID, err)
+		}
+		states, err := g.readConsent(ctx, req)
+		if err != nil {
+			return out, fmt.Errorf("dispatch %s: %w", req.AttemptID, err)
+		}
+		c := g.caseFor(req, snap, states)
+		res := g.engine.Decide(c)
+		rec := Attempt{ID: req.AttemptID, At: req.Attempt.At, Channel: req.Attempt.Channel, Debt: req.Attempt.Debt,
+			To: req.Attempt.To, Decision: res.Decision, Rules: res.Rules, Reason: res.Reason, PolicyVersion: res.PolicyVersion,
+			WithConsent: withDirectConsent(states, req.Attempt)}
+		err = g.history.Commit(ctx, req.Tenant, req.Customer, snap, rec, states)
+		switch {
+		case errors.Is(err, ErrConflict):
+			out.Conflicts++
+			if out.Conflicts > g.MaxConflicts {
+				return out, fmt.Errorf("dispatch %s: gave up after %d conflicting dispatches for customer %s", req.AttemptID, out.Conflicts, req.Customer)
+			}
+			if err := pause(ctx, out.Conflicts); err != nil {
+				return out, err
+			}
+			continue
+		case errors.Is(err, ErrDuplicate):
+			out.Duplicate = true
+			return out, nil
+		case err != nil:
+			return out, fmt.Errorf("dispatch %s: record attempt: %w", req.AttemptID, err)
+		}
+		out.Result = res
+		inputs, err := json.Marshal(c)
+		if err != nil {
+			return out, fmt.Errorf("dispatch %s: encode decision inputs: %w", req.AttemptID, err)
+		}
+		entry, err := g.audit.Append(ctx, req.Tenant, audit.Record{
+			At: req.Attempt.At, Kind: audit.KindDecision, Account: req.Customer, Debt: req.Attempt.Debt,
+			Decision: string(res.Decision), Rules: res.Rules, PolicyVersion: res.PolicyVersion, Reason: res.Reason,
+			Inputs: inputs, Content: req.Content,
+		})
+		if err != nil {
+			return out, fmt.Errorf("dispatch %s: decision recorded, audit entry not: %w", req.AttemptID, err)
+		}
+		out.AuditSeq = entry.Seq
+		return out, nil
+	}
+}
+
+// pause backs off with jitter so racing dispatchers spread out.
+func pause(ctx context.Context, n int) error {
+	d := time.Duration(1+rand.IntN(min(n, 20)*2)) * time.Millisecond
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func validate(req Request) error {
+	switch {
+	case req.Tenant.Validate() != nil:
+		return fmt.Errorf("%w: tenant: %v", ErrInvalid, req.Tenant.Validate())
+	case ledger.ValidateID("attempt id", req.AttemptID) != nil:
+		return fmt.Errorf("%w: %v", ErrInvalid, ledger.ValidateID("attempt id", req.AttemptID))
+	case ledger.ValidateID("customer id", req.Customer) != nil:
+		return fmt.Errorf("%w: %v", ErrInvalid, ledger.ValidateID("customer id", req.Customer))
+	case req.Attempt.At.IsZero():
+		return fmt.Errorf("%w: attempt %s has no time", ErrInvalid, req.AttemptID)
+	case consentChannel(req.Attempt.Channel) == "" && req.Attempt.Channel != compliance.ChannelCreditReport:
+		return fmt.Errorf("%w: attempt %s: unknown channel %q", ErrInvalid, req.AttemptID, req.Attempt.Channel)
+	}
+	return nil
+}
