@@ -84,5 +84,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	fmt.Fprintln(stdout, "\n== 4. Baseline KPIs (the \"before\" numbers)")
-	return printKPIs(ctx, stdout, store, ledger.TenantID(*tenant), kpi.Options{AsOf: cfg.AsOf, Window: 30})
+	if err := printKPIs(ctx, stdout, store, ledger.TenantID(*tenant), kpi.Options{AsOf: cfg.AsOf, Window: 30}); err != nil {
+		return err
+	}
+
+	// 15:00 UTC on the as-of date: mid-morning in the East, before 08:00 on
+	// the Pacific coast and in Alaska and Hawaii, so the hours rules show.
+	at := cfg.AsOf.Add(15 * time.Hour)
+	fmt.Fprintf(stdout, "\n== 5. First plan through the dispatch gate (%s, every decision recorded and audited)\n", at.Format(time.RFC3339))
+	return runFirstPlan(ctx, stdout, stderr, store, ledger.TenantID(*tenant), at)
 }

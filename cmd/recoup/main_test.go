@@ -71,7 +71,8 @@ func TestIntegrationDemoAndIngestCommands(t *testing.T) {
 		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"Data quality", "inserted 0, updated 0, unchanged", "DSO (countback)", "CEI (30 days)", "121+"} {
+	for _, want := range []string{"Data quality", "inserted 0, updated 0, unchanged", "DSO (countback)", "CEI (30 days)", "121+",
+		"First plan through the dispatch gate", "deciding rule", "FLAG-DISPUTE"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -17,6 +17,7 @@ type progressBar struct {
 	start   time.Time
 	lastPct int
 	drawn   time.Time
+	unit    string // what is counted, "records" unless set
 }
 
 func newProgressBar(w io.Writer, label string) *progressBar {
@@ -26,7 +27,7 @@ func newProgressBar(w io.Writer, label string) *progressBar {
 			tty = true
 		}
 	}
-	return &progressBar{w: w, label: label, tty: tty, start: time.Now(), lastPct: -1}
+	return &progressBar{w: w, label: label, tty: tty, start: time.Now(), lastPct: -1, unit: "records"}
 }
 
 func (p *progressBar) update(done, total int) {
@@ -42,8 +43,8 @@ func (p *progressBar) update(done, total int) {
 		p.drawn = time.Now()
 		const width = 30
 		fill := width * pct / 100
-		fmt.Fprintf(p.w, "\r%-10s [%s%s] %3d%% %d/%d %6.0f rec/s", p.label,
-			strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, done, total, rate)
+		fmt.Fprintf(p.w, "\r%-10s [%s%s] %3d%% %d/%d %s (%.0f/s)", p.label,
+			strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, done, total, p.unit, rate)
 		if done >= total {
 			fmt.Fprintln(p.w)
 		}
@@ -56,5 +57,5 @@ func (p *progressBar) update(done, total int) {
 		return
 	}
 	p.lastPct = pct
-	fmt.Fprintf(p.w, "%-10s %3d%% %d/%d records (%.0f rec/s)\n", p.label, pct, done, total, rate)
+	fmt.Fprintf(p.w, "%-10s %3d%% %d/%d %s (%.0f/s)\n", p.label, pct, done, total, p.unit, rate)
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/recoup-dev/recoup/shared/audit"
@@ -92,15 +93,17 @@ type Request struct {
 type Outcome struct {
 	AttemptID string            `json:"attempt_id"`
 	Result    compliance.Result `json:"result"`
-	// Duplicate: the attempt id was decided before; Result is not repeated
-	// and nothing new was recorded.
+	// Duplicate: the attempt id was decided before; Result is the recorded
+	// decision (empty if it is older than the history window) and nothing
+	// new was recorded.
 	Duplicate bool `json:"duplicate,omitempty"`
 	// Conflicts counts the times another dispatch committed first.
 	Conflicts int    `json:"conflicts,omitempty"`
 	AuditSeq  uint64 `json:"audit_seq,omitempty"`
 }
 
-// Allowed reports whether the sender may send.
+// Allowed reports whether the sender may send: allowed now, not a repeat of
+// an attempt already decided (and so possibly already sent).
 func (o Outcome) Allowed() bool { return !o.Duplicate && o.Result.Decision == compliance.Allow }
 
 // Gate decides and records attempts.
@@ -109,6 +112,10 @@ type Gate struct {
 	history History
 	consent ConsentReader
 	audit   AuditLog
+	// auditMu queues this process's appends: they all extend one chain per
+	// tenant, and racing for its head only adds retries (and can starve a
+	// writer that keeps losing).
+	auditMu sync.Mutex
 	// MaxConflicts bounds how often one dispatch re-decides after losing a
 	// race before giving up with an error (the sender retries later).
 	MaxConflicts int
@@ -164,7 +171,18 @@ func (g *Gate) Dispatch(ctx context.Context, req Request) (Outcome, error) {
 			}
 			continue
 		case errors.Is(err, ErrDuplicate):
+			// Decided before: answer with the recorded decision, so a
+			// retried send gets the same verdict and nothing is recorded twice.
 			out.Duplicate = true
+			again, err := g.history.Load(ctx, req.Tenant, req.Customer, req.Attempt.At.Add(-g.Window))
+			if err != nil {
+				return out, fmt.Errorf("dispatch %s: load the earlier decision: %w", req.AttemptID, err)
+			}
+			for _, a := range again.Attempts {
+				if a.ID == req.AttemptID {
+					out.Result = compliance.Result{Decision: a.Decision, Rules: a.Rules, Reason: a.Reason, PolicyVersion: a.PolicyVersion}
+				}
+			}
 			return out, nil
 		case err != nil:
 			return out, fmt.Errorf("dispatch %s: record attempt: %w", req.AttemptID, err)
@@ -174,11 +192,13 @@ func (g *Gate) Dispatch(ctx context.Context, req Request) (Outcome, error) {
 		if err != nil {
 			return out, fmt.Errorf("dispatch %s: encode decision inputs: %w", req.AttemptID, err)
 		}
+		g.auditMu.Lock()
 		entry, err := g.audit.Append(ctx, req.Tenant, audit.Record{
 			At: req.Attempt.At, Kind: audit.KindDecision, Account: req.Customer, Debt: req.Attempt.Debt,
 			Decision: string(res.Decision), Rules: res.Rules, PolicyVersion: res.PolicyVersion, Reason: res.Reason,
 			Inputs: inputs, Content: req.Content,
 		})
+		g.auditMu.Unlock()
 		if err != nil {
 			return out, fmt.Errorf("dispatch %s: decision recorded, audit entry not: %w", req.AttemptID, err)
 		}

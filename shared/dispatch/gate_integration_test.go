@@ -192,8 +192,8 @@ func TestIntegrationRevocationStopsTheNextDispatch(t *testing.T) {
 		t.Fatalf("first text: %+v, %v", first.Result, err)
 	}
 	again, err := s.gate.Dispatch(ctx, maRequest("first", at))
-	if err != nil || !again.Duplicate || again.Allowed() {
-		t.Errorf("the same attempt id again: %+v, %v; want a duplicate, not sent", again, err)
+	if err != nil || !again.Duplicate || again.Allowed() || again.Result.Decision != compliance.Allow {
+		t.Errorf("the same attempt id again: %+v, %v; want a duplicate carrying the recorded allow, not sent again", again, err)
 	}
 	addr, _ := consent.NormalisePhone(maMobile)
 	if _, err := s.consent.Record(ctx, "acme", "C4", consent.Revoke{ID: "stop-1", Tenant: "acme", Address: addr,

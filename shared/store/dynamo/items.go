@@ -332,3 +332,36 @@ func (it customerItem) customer() (ledger.Customer, error) {
 		KeyAcct: it.KeyAcct, Currency: cur, Implied: it.Implied, Source: it.source(),
 	}, nil
 }
+
+func (it contactItem) contact() (ledger.ContactPoint, error) {
+	at, err := parseInstant("consent_at", it.ConsentAt)
+	if err != nil {
+		return ledger.ContactPoint{}, fmt.Errorf("contact %s: %w", it.ID, err)
+	}
+	c := ledger.ContactPoint{Tenant: ledger.TenantID(it.Tenant), ID: it.ID, Customer: it.Customer,
+		Kind: ledger.ContactKind(it.ContactKind), Consent: ledger.ConsentState(it.Consent), ConsentAt: at, Source: it.source()}
+	switch c.Kind {
+	case ledger.ContactPhone:
+		c.Phone = &ledger.Phone{E164: it.Phone, Line: ledger.LineType(it.LineType)}
+	case ledger.ContactEmail:
+		c.Email = &ledger.Email{Address: it.Email, EmployerProvided: it.EmployerProvided}
+	case ledger.ContactPostal:
+		c.Postal = &ledger.PostalAddress{Line1: it.Line1, Line2: it.Line2, City: it.City, State: it.State, ZIP: it.ZIP, Country: it.Country}
+	default:
+		return ledger.ContactPoint{}, fmt.Errorf("contact %s: stored kind %q", it.ID, it.ContactKind)
+	}
+	return c, nil
+}
+
+func (it disputeItem) dispute() (ledger.Dispute, error) {
+	opened, err := parseInstant("opened_at", it.OpenedAt)
+	if err != nil {
+		return ledger.Dispute{}, fmt.Errorf("dispute %s: %w", it.ID, err)
+	}
+	resolved, err := parseInstant("resolved_at", it.ResolvedAt)
+	if err != nil {
+		return ledger.Dispute{}, fmt.Errorf("dispute %s: %w", it.ID, err)
+	}
+	return ledger.Dispute{Tenant: ledger.TenantID(it.Tenant), ID: it.ID, Customer: it.Customer, Invoice: it.Invoice,
+		Reason: it.Reason, OpenedAt: opened, ResolvedAt: resolved, Status: ledger.DisputeStatus(it.Status), Source: it.source()}, nil
+}

@@ -350,6 +350,16 @@ func (l *Ledger) Customers(ctx context.Context, tenant ledger.TenantID) ([]ledge
 	return listAll(ctx, l, tenant, ledger.KindCustomer, customerItem.customer)
 }
 
+// ContactPoints returns every contact point of a tenant, in no particular order.
+func (l *Ledger) ContactPoints(ctx context.Context, tenant ledger.TenantID) ([]ledger.ContactPoint, error) {
+	return listAll(ctx, l, tenant, ledger.KindContact, contactItem.contact)
+}
+
+// Disputes returns every dispute of a tenant, in no particular order.
+func (l *Ledger) Disputes(ctx context.Context, tenant ledger.TenantID) ([]ledger.Dispute, error) {
+	return listAll(ctx, l, tenant, ledger.KindDispute, disputeItem.dispute)
+}
+
 // listAll lists one kind for a tenant, decoding each item into its storage
 // struct I and converting that to the domain record R.
 func listAll[I any, R any](ctx context.Context, l *Ledger, tenant ledger.TenantID, kind ledger.Kind, conv func(I) (R, error)) ([]R, error) {

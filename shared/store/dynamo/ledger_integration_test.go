@@ -115,6 +115,32 @@ func TestIntegrationUpsertCountsAndRoundTrip(t *testing.T) {
 		t.Errorf("Customers of acme (-want +got):\n%s", diff)
 	}
 
+	// Contact points and disputes round-trip too.
+	phone := ledger.ContactPoint{Tenant: tenant, Customer: "C1", ID: "C1-P1", Kind: ledger.ContactPhone,
+		Phone: &ledger.Phone{E164: "+16175550142", Line: ledger.LineMobile}, Consent: ledger.ConsentGranted,
+		ConsentAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	postal := ledger.ContactPoint{Tenant: tenant, Customer: "C1", ID: "C1-A1", Kind: ledger.ContactPostal,
+		Postal: &ledger.PostalAddress{Line1: "1 Main St", City: "Boston", State: "MA", ZIP: "02108", Country: "US"}, Consent: ledger.ConsentUnknown}
+	dsp := ledger.Dispute{Tenant: tenant, ID: "DSP-INV-1", Customer: "C1", Invoice: "INV-1", OpenedAt: ledger.Date(2026, 2, 2), Status: ledger.DisputeOpen}
+	if _, err := l.Upsert(ctx, []ledger.Record{phone, postal, dsp}); err != nil {
+		t.Fatal(err)
+	}
+	cps, err := l.ContactPoints(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(cps, func(i, j int) bool { return cps[i].ID < cps[j].ID })
+	if diff := cmp.Diff([]ledger.ContactPoint{postal, phone}, cps); diff != "" {
+		t.Errorf("ContactPoints (-want +got):\n%s", diff)
+	}
+	dsps, err := l.Disputes(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]ledger.Dispute{dsp}, dsps); diff != "" {
+		t.Errorf("Disputes (-want +got):\n%s", diff)
+	}
+
 	found, err := l.ExistingCustomers(ctx, tenant, []string{"C1", "C3", "C1", "bad#id"})
 	if err != nil {
 		t.Fatal(err)
