@@ -38,11 +38,11 @@ func gateThroughput(ctx context.Context) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := compliance.DefaultEngine()
+	engines, err := compliance.LoadEngines(nil, "")
 	if err != nil {
 		return nil, err
 	}
-	gate, err := dispatch.New(engine, hist, cs, log)
+	gate, err := dispatch.New(engines, hist, cs, log)
 	if err != nil {
 		return nil, err
 	}

@@ -58,11 +58,11 @@ func runFirstPlan(ctx context.Context, w, progress io.Writer, store *dynamo.Ledg
 	if err != nil {
 		return err
 	}
-	engine, err := compliance.DefaultEngine()
+	engines, err := compliance.LoadEngines(nil, "")
 	if err != nil {
 		return err
 	}
-	gate, err := dispatch.New(engine, hist, cs, log)
+	gate, err := dispatch.New(engines, hist, cs, log)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"os"
 
@@ -43,9 +44,14 @@ func build(ctx context.Context) (*dispatch.Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := compliance.DefaultEngine()
+	// RECOUP_POLICY_DIR holds the tenants' policy overrides, <tenant>.json.
+	var overrides fs.FS
+	if dir := os.Getenv("RECOUP_POLICY_DIR"); dir != "" {
+		overrides = os.DirFS(dir)
+	}
+	engines, err := compliance.LoadEngines(overrides, ".")
 	if err != nil {
 		return nil, err
 	}
-	return dispatch.New(engine, hist, cs, log)
+	return dispatch.New(engines, hist, cs, log)
 }

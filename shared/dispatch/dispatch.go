@@ -67,6 +67,12 @@ type ConsentReader interface {
 	Current(ctx context.Context, tenant ledger.TenantID, address consent.Address, channel consent.Channel) (consent.Status, error)
 }
 
+// Policies gives the engine that decides for a tenant: the default policy,
+// or the tenant's override of it (compliance.Engines).
+type Policies interface {
+	For(tenant ledger.TenantID) (*compliance.Engine, error)
+}
+
 // AuditLog appends to the tenant's hash-chained audit log.
 type AuditLog interface {
 	Append(ctx context.Context, tenant ledger.TenantID, r audit.Record) (audit.Record, error)
@@ -108,7 +114,7 @@ func (o Outcome) Allowed() bool { return !o.Duplicate && o.Result.Decision == co
 
 // Gate decides and records attempts.
 type Gate struct {
-	engine  *compliance.Engine
+	engines Policies
 	history History
 	consent ConsentReader
 	audit   AuditLog
@@ -125,11 +131,11 @@ type Gate struct {
 }
 
 // New builds a gate; every dependency is required.
-func New(engine *compliance.Engine, history History, consent ConsentReader, audit AuditLog) (*Gate, error) {
-	if engine == nil || history == nil || consent == nil || audit == nil {
-		return nil, errors.New("dispatch: New needs an engine, a history, a consent reader and an audit log")
+func New(engines Policies, history History, consent ConsentReader, audit AuditLog) (*Gate, error) {
+	if engines == nil || history == nil || consent == nil || audit == nil {
+		return nil, errors.New("dispatch: New needs policies, a history, a consent reader and an audit log")
 	}
-	return &Gate{engine: engine, history: history, consent: consent, audit: audit,
+	return &Gate{engines: engines, history: history, consent: consent, audit: audit,
 		MaxConflicts: 500, Window: 35 * 24 * time.Hour}, nil
 }
 
@@ -144,6 +150,10 @@ func (g *Gate) Dispatch(ctx context.Context, req Request) (Outcome, error) {
 	if err := validate(req); err != nil {
 		return Outcome{}, err
 	}
+	engine, err := g.engines.For(req.Tenant)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("dispatch %s: policy of tenant %s: %w", req.AttemptID, req.Tenant, err)
+	}
 	out := Outcome{AttemptID: req.AttemptID}
 	for {
 		snap, err := g.history.Load(ctx, req.Tenant, req.Customer, req.Attempt.At.Add(-g.Window))
@@ -155,7 +165,7 @@ func (g *Gate) Dispatch(ctx context.Context, req Request) (Outcome, error) {
 			return out, fmt.Errorf("dispatch %s: %w", req.AttemptID, err)
 		}
 		c := g.caseFor(req, snap, states)
-		res := g.engine.Decide(c)
+		res := engine.Decide(c)
 		rec := Attempt{ID: req.AttemptID, At: req.Attempt.At, Channel: req.Attempt.Channel, Debt: req.Attempt.Debt,
 			To: req.Attempt.To, Decision: res.Decision, Rules: res.Rules, Reason: res.Reason, PolicyVersion: res.PolicyVersion,
 			WithConsent: withDirectConsent(states, req.Attempt)}

@@ -51,11 +51,11 @@ func newStack(t *testing.T) stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := compliance.DefaultEngine()
+	engines, err := compliance.LoadEngines(nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := dispatch.New(engine, hist, cs, log)
+	g, err := dispatch.New(engines, hist, cs, log)
 	if err != nil {
 		t.Fatal(err)
 	}
