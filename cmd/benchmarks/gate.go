@@ -46,9 +46,10 @@ func gateThroughput(ctx context.Context) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
+	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
+	gate.Now = func() time.Time { return at }
 	const workers, perWorker = 8, 40
 	run := func(tenant string, sameDebt bool) (float64, int, error) {
-		at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var firstErr error
@@ -68,7 +69,7 @@ func gateThroughput(ctx context.Context) ([]row, error) {
 						Consumer: compliance.Consumer{ID: cust, State: "OH", ZIP: "43215",
 							Emails: []compliance.EmailAddress{{Address: "pat@example.com"}}},
 						Debts: []compliance.Debt{{ID: "A"}},
-						Attempt: compliance.Attempt{At: at.Add(time.Duration(i) * time.Minute), Channel: compliance.ChannelEmail, Debt: "A",
+						Attempt: compliance.Attempt{At: at.Add(time.Duration(i) * time.Second), Channel: compliance.ChannelEmail, Debt: "A",
 							To: "pat@example.com", Purpose: compliance.PurposeCollection,
 							Disclosures: []compliance.Disclosure{compliance.DisclosureOptOut}}})
 					mu.Lock()

@@ -72,7 +72,7 @@ func TestIntegrationDemoAndIngestCommands(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{"Data quality", "inserted 0, updated 0, unchanged", "DSO (countback)", "CEI (30 days)", "121+",
-		"First plan through the dispatch gate", "deciding rule", "FLAG-DISPUTE"} {
+		"First plan through the dispatch gate", "by rule that fired", "FLAG-DISPUTE"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

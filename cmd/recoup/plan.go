@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -66,6 +65,9 @@ func runFirstPlan(ctx context.Context, w, progress io.Writer, store *dynamo.Ledg
 	if err != nil {
 		return err
 	}
+	// The demo plays the plan on its as-of date: the gate's clock is set
+	// there, since it refuses attempts dated away from its own time.
+	gate.Now = func() time.Time { return at }
 
 	// The consent states imported with the contact points go into the
 	// consent ledger first, so the gate reads them like any other consent.
@@ -134,7 +136,13 @@ func recordImportedConsent(ctx context.Context, cs *dynamo.Consent, p strategy.P
 		compliance.ChannelCall: consent.Voice}[p.Request.Attempt.Channel]
 	at := cp.ConsentAt
 	if at.IsZero() {
-		at = p.Request.Attempt.At.Add(-24 * time.Hour)
+		// No time given: a grant of unknown date proves nothing (it stays
+		// unknown, which blocks automated channels); a revocation is in
+		// force, dated just before the plan so nothing earlier lifts it.
+		if cp.Consent == ledger.ConsentGranted {
+			return nil
+		}
+		at = p.Request.Attempt.At.Add(-time.Second)
 	}
 	id := "import-" + cp.ID + "-" + string(cp.Consent)
 	var ev consent.Event = consent.Grant{ID: id, Tenant: cp.Tenant, Address: addr, Channel: ch, Source: consent.SourceImport, At: at}
@@ -148,63 +156,71 @@ func recordImportedConsent(ctx context.Context, cs *dynamo.Consent, p strategy.P
 }
 
 func printDecisions(w io.Writer, plan []strategy.Planned, outs []dispatch.Outcome) error {
-	type key struct{ decision, rule string }
-	count := map[key]int{}
-	byChannel := map[string][3]int{}
+	// Each contact counts once per channel, and under every rule that fired
+	// on it: a blocked call can break several rules at once.
+	type tally struct{ allowed, blocked, routed, earlier int }
+	add := func(t *tally, d compliance.Decision) {
+		switch d {
+		case compliance.Allow:
+			t.allowed++
+		case compliance.Block:
+			t.blocked++
+		case compliance.RouteToHuman:
+			t.routed++
+		default:
+			t.earlier++ // decided by an earlier run, outside the history window
+		}
+	}
+	byChannel, byRule := map[string]*tally{}, map[string]*tally{}
+	var total tally
 	repeat := 0
 	for i, o := range outs {
 		if o.Duplicate {
 			repeat++ // counted with the decision recorded the first time
 		}
-		rule := "-"
-		if len(o.Result.Rules) > 0 {
-			rule = o.Result.Rules[0]
+		d := o.Result.Decision
+		add(&total, d)
+		ch := string(plan[i].Request.Attempt.Channel)
+		if byChannel[ch] == nil {
+			byChannel[ch] = &tally{}
 		}
-		count[key{string(o.Result.Decision), rule}]++
-		c := byChannel[string(plan[i].Request.Attempt.Channel)]
-		switch o.Result.Decision {
-		case compliance.Allow:
-			c[0]++
-		case compliance.Block:
-			c[1]++
-		default:
-			c[2]++
+		add(byChannel[ch], d)
+		for _, r := range o.Result.Rules {
+			if byRule[r] == nil {
+				byRule[r] = &tally{}
+			}
+			add(byRule[r], d)
 		}
-		byChannel[string(plan[i].Request.Attempt.Channel)] = c
 	}
-	fmt.Fprintf(w, "\n   %d planned contacts (one per overdue invoice, on the customer's usual channel)\n", len(plan))
+	fmt.Fprintf(w, "\n   %d planned contacts (one per overdue invoice, on the customer's usual channel): %d allowed, %d blocked, %d routed to a person\n",
+		len(plan), total.allowed, total.blocked, total.routed)
 	if repeat > 0 {
 		fmt.Fprintf(w, "   %d were decided by an earlier run (same attempt id): shown with that decision, not recorded again\n", repeat)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "   channel\tallowed\tblocked\trouted to a person\t")
-	chans := make([]string, 0, len(byChannel))
-	for ch := range byChannel {
-		chans = append(chans, ch)
+	table := func(title string, rows map[string]*tally, order func(a, b string) bool) error {
+		names := make([]string, 0, len(rows))
+		for n := range rows {
+			names = append(names, n)
+		}
+		sort.Slice(names, func(i, j int) bool { return order(names[i], names[j]) })
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "   %s\tallowed\tblocked\trouted to a person\t\n", title)
+		for _, n := range names {
+			t := rows[n]
+			fmt.Fprintf(tw, "   %s\t%d\t%d\t%d\t\n", n, t.allowed, t.blocked, t.routed)
+		}
+		return tw.Flush()
 	}
-	sort.Strings(chans)
-	for _, ch := range chans {
-		c := byChannel[ch]
-		fmt.Fprintf(tw, "   %s\t%d\t%d\t%d\t\n", ch, c[0], c[1], c[2])
-	}
-	if err := tw.Flush(); err != nil {
+	fmt.Fprintln(w)
+	if err := table("by channel", byChannel, func(a, b string) bool { return a < b }); err != nil {
 		return err
 	}
-	keys := make([]key, 0, len(count))
-	for k := range count {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].decision != keys[j].decision {
-			return keys[i].decision < keys[j].decision
-		}
-		return count[keys[i]] > count[keys[j]]
-	})
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "   decision\tdeciding rule\tcontacts\t")
-	for _, k := range keys {
-		fmt.Fprintf(tw, "   %s\t%s\t%d\t\n", strings.ReplaceAll(k.decision, "_", " "), k.rule, count[k])
-	}
-	return tw.Flush()
+	return table("by rule that fired", byRule, func(a, b string) bool {
+		ta, tb := byRule[a], byRule[b]
+		if x, y := ta.blocked+ta.routed, tb.blocked+tb.routed; x != y {
+			return x > y
+		}
+		return a < b
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +19,10 @@ import (
 )
 
 // TestIntegrationDispatchBootstrap invokes the real bootstrap through the
-// local Lambda host: an email inside Ohio's hours is allowed, the same
-// email at 06:00 local is blocked with the instant it becomes lawful.
+// local Lambda host with an email dated now to Columbus, Ohio: the gate's
+// own clock decides, so the expected answer is computed from the same
+// clock (allowed from 08:00 to 21:00 local, else blocked until 08:00). An
+// attempt dated an hour ago is refused.
 func TestIntegrationDispatchBootstrap(t *testing.T) {
 	localtest.Require(t, "AWS_ENDPOINT_URL_LAMBDA")
 	ctx := context.Background()
@@ -29,7 +32,7 @@ func TestIntegrationDispatchBootstrap(t *testing.T) {
 	}
 	client := lambda.NewFromConfig(cfg)
 	tenant := ledger.TenantID(fmt.Sprintf("fn%d", time.Now().UnixNano()))
-	invoke := func(id string, at time.Time) dispatch.Outcome {
+	invoke := func(id string, at time.Time) (dispatch.Outcome, string) {
 		req := dispatch.Request{Tenant: tenant, AttemptID: id, Collector: ledger.ThirdParty, Customer: "C1",
 			Consumer: compliance.Consumer{ID: "C1", State: "OH", ZIP: "43215",
 				Emails: []compliance.EmailAddress{{Address: "pat@example.com"}}},
@@ -46,21 +49,35 @@ func TestIntegrationDispatchBootstrap(t *testing.T) {
 			t.Fatal(err)
 		}
 		if out.FunctionError != nil {
-			t.Fatalf("dispatch failed: %s", out.Payload)
+			return dispatch.Outcome{}, string(out.Payload)
 		}
 		var o dispatch.Outcome
 		if err := json.Unmarshal(out.Payload, &o); err != nil {
 			t.Fatalf("decode %s: %v", out.Payload, err)
 		}
-		return o
+		return o, ""
 	}
-	day := time.Date(2026, 4, 14, 0, 0, 0, 0, time.UTC)
-	if o := invoke("mail-1", day.Add(15*time.Hour)); o.Result.Decision != compliance.Allow {
-		t.Errorf("email at 11:00 in Columbus: %+v, want allow", o.Result)
+	now := time.Now().UTC().Truncate(time.Second)
+	o, fnErr := invoke("mail-now", now)
+	if fnErr != "" {
+		t.Fatalf("dispatch failed: %s", fnErr)
 	}
-	o := invoke("mail-2", day.Add(10*time.Hour)) // 06:00 EDT
-	want := day.Add(12 * time.Hour)              // 08:00 EDT
-	if o.Result.Decision != compliance.Block || o.Result.EarliestAllowedAt == nil || !o.Result.EarliestAllowedAt.Equal(want) {
-		t.Errorf("email at 06:00 in Columbus: %+v, want blocked until %s", o.Result, want)
+	ny, _ := time.LoadLocation("America/New_York")
+	local := now.In(ny)
+	if h := local.Hour(); h >= 8 && h < 21 {
+		if o.Result.Decision != compliance.Allow {
+			t.Errorf("email at %s in Columbus: %+v, want allow", local.Format("15:04"), o.Result)
+		}
+	} else {
+		next := time.Date(local.Year(), local.Month(), local.Day(), 8, 0, 0, 0, ny)
+		if !next.After(local) {
+			next = time.Date(local.Year(), local.Month(), local.Day()+1, 8, 0, 0, 0, ny)
+		}
+		if o.Result.Decision != compliance.Block || o.Result.EarliestAllowedAt == nil || !o.Result.EarliestAllowedAt.Equal(next) {
+			t.Errorf("email at %s in Columbus: %+v, want blocked until %s", local.Format("15:04"), o.Result, next)
+		}
+	}
+	if _, fnErr := invoke("mail-old", now.Add(-time.Hour)); !strings.Contains(fnErr, "from the gate's clock") {
+		t.Errorf("an attempt dated an hour ago gave %q, want it refused for clock skew", fnErr)
 	}
 }

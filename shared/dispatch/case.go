@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/consent"
@@ -31,22 +32,26 @@ func consentChannel(ch compliance.Channel) consent.Channel {
 
 // readConsent reads the consent that governs the attempt: the state of the
 // address it goes to and the customer-level state (a written cease covers
-// every address), both on the attempt's channel. The states read are also
-// the ones the commit checks are unchanged.
+// every address), both on the attempt's channel. A credit report reaches no
+// address but a written cease still stops it (1006.6(c)), so for it the
+// customer-level letter state is read. The states read are also the ones
+// the commit checks are unchanged.
 func (g *Gate) readConsent(ctx context.Context, req Request) ([]consent.Status, error) {
 	ch := consentChannel(req.Attempt.Channel)
-	if ch == "" {
-		return nil, nil
+	if req.Attempt.Channel == compliance.ChannelCreditReport {
+		ch = consent.Letter
 	}
 	cust, err := consent.CustomerAddress(req.Customer)
 	if err != nil {
 		return nil, err
 	}
 	addrs := []consent.Address{cust}
-	if req.Attempt.To != "" {
+	if req.Attempt.To != "" && req.Attempt.Channel != compliance.ChannelCreditReport {
 		a, err := addressOf(req.Attempt.To)
 		if err != nil {
-			return nil, fmt.Errorf("attempt to %q: %w", req.Attempt.To, err)
+			// No value in the message: it would carry a phone number or an
+			// email address into error payloads and logs.
+			return nil, fmt.Errorf("%w: attempt %s: the destination is not a valid phone number or email address", ErrInvalid, req.AttemptID)
 		}
 		addrs = append([]consent.Address{a}, addrs...)
 	}
@@ -54,7 +59,7 @@ func (g *Gate) readConsent(ctx context.Context, req Request) ([]consent.Status, 
 	for _, a := range addrs {
 		st, err := g.consent.Current(ctx, req.Tenant, a, ch)
 		if err != nil {
-			return nil, fmt.Errorf("read consent of %s: %w", a.Kind(), err)
+			return nil, fmt.Errorf("read consent (%s): %w", a.Kind(), err)
 		}
 		out = append(out, st)
 	}
@@ -91,44 +96,60 @@ func (g *Gate) caseFor(req Request, snap Snapshot, states []consent.Status) comp
 // consentEvents turns a consent state into the history events the engine
 // reads. The consent ledger has already folded the history (regrants,
 // expiry, cross-channel revocation); what is left is what is in force.
+//
+// A revocation is also a refusal of the medium (1006.14(h)): the engine's
+// TCPA rule covers automated channels, and an email unsubscribe or "don't
+// call me" on a live-voice line must stop a collector too. A customer-level
+// grant is never consent for a number (consent.Effective): only restrictions
+// are read from the customer-level state.
 func consentEvents(st consent.Status, at compliance.Attempt) []compliance.Event {
 	var evs []compliance.Event
 	for _, k := range st.Restrictions {
 		switch k {
 		case consent.KindRevoke:
-			evs = append(evs, compliance.Event{Kind: compliance.EventConsentRevoked, At: st.Since, From: at.To, Via: "recorded"})
+			evs = append(evs,
+				compliance.Event{Kind: compliance.EventConsentRevoked, At: st.Since, From: at.To, Via: "recorded"},
+				compliance.Event{Kind: compliance.EventMediumRefused, At: st.Since, Channel: at.Channel, To: at.To})
 		case consent.KindCease:
 			evs = append(evs, compliance.Event{Kind: compliance.EventCeaseRequest, At: st.Since, Written: true})
 		case consent.KindMediumRefused:
 			evs = append(evs, compliance.Event{Kind: compliance.EventMediumRefused, At: st.Since, Channel: at.Channel, To: at.To})
 		}
 	}
-	if st.Consent == consent.Granted && st.Allows(at.Debt) {
+	if st.Consent == consent.Granted && st.Address.Kind() != consent.KindCustomer && st.Allows(at.Debt) {
 		evs = append(evs, compliance.Event{Kind: compliance.EventConsentGiven, At: st.Since, Channel: at.Channel,
-			To: at.To, Source: consentSource(st.Source), Debt: at.Debt})
+			To: at.To, Source: consentSource(st), Debt: at.Debt})
 	}
 	return evs
 }
 
 // consentSource maps the ledger's sources onto the engine's. Consent that
 // came in with an import is treated as given on an application: enough for
-// the TCPA, not the direct consent that lifts Regulation F's call caps.
-func consentSource(s consent.Source) compliance.ConsentSource {
-	switch s {
-	case consent.SourceDirect:
+// the TCPA, not the direct consent that lifts Regulation F's call caps. When
+// grants are limited to some debts the status cannot say which grant gave
+// which source, so direct consent is not assumed for any of them.
+func consentSource(st consent.Status) compliance.ConsentSource {
+	switch {
+	case st.Source == consent.SourceDirect && st.Debts == nil:
 		return compliance.ConsentDirect
-	case consent.SourceWritten:
+	case st.Source == consent.SourceWritten:
 		return compliance.ConsentWritten
 	}
 	return compliance.ConsentApplication
 }
 
+// directConsentDays is how long consent given directly lifts the call caps
+// (1006.14(b)(3)(i): "within the past seven days").
+const directConsentDays = 7
+
 // withDirectConsent says whether the attempt is placed with consent the
-// person gave directly (1006.14(b)(3)(i)): such calls do not count toward
+// person gave directly in the past 7 days: such calls do not count toward
 // the 7-in-7 cap.
 func withDirectConsent(states []consent.Status, at compliance.Attempt) bool {
 	for _, st := range states {
-		if st.Consent == consent.Granted && st.Source == consent.SourceDirect && st.Allows(at.Debt) {
+		if st.Consent == consent.Granted && st.Address.Kind() != consent.KindCustomer &&
+			consentSource(st) == compliance.ConsentDirect && st.Allows(at.Debt) &&
+			!st.Since.After(at.At) && at.At.Sub(st.Since) < directConsentDays*24*time.Hour {
 			return true
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +45,8 @@ type Attempt struct {
 	Rules         []string
 	Reason        string
 	PolicyVersion string
+	// AuditSeq is the audit entry of the decision; 0 until it is appended.
+	AuditSeq uint64
 }
 
 // Snapshot is a person's contact history as read, with the version a commit
@@ -59,6 +63,8 @@ type Snapshot struct {
 type History interface {
 	Load(ctx context.Context, tenant ledger.TenantID, customer string, since time.Time) (Snapshot, error)
 	Commit(ctx context.Context, tenant ledger.TenantID, customer string, base Snapshot, rec Attempt, checks []consent.Status) error
+	// MarkAudited notes on a recorded attempt the audit entry of its decision.
+	MarkAudited(ctx context.Context, tenant ledger.TenantID, customer string, rec Attempt, seq uint64) error
 }
 
 // ConsentReader reads the consent ledger's current state, strongly
@@ -118,10 +124,14 @@ type Gate struct {
 	history History
 	consent ConsentReader
 	audit   AuditLog
-	// auditMu queues this process's appends: they all extend one chain per
-	// tenant, and racing for its head only adds retries (and can starve a
-	// writer that keeps losing).
-	auditMu sync.Mutex
+	// auditMu queues this process's appends per tenant: they all extend one
+	// chain per tenant, and racing for its head only adds retries (and can
+	// starve a writer that keeps losing).
+	auditMu sync.Map // ledger.TenantID -> *sync.Mutex
+	// Now is the gate's clock; an attempt dated more than MaxSkew away from
+	// it is refused, so a sender cannot backdate its way round a window.
+	Now     func() time.Time
+	MaxSkew time.Duration
 	// MaxConflicts bounds how often one dispatch re-decides after losing a
 	// race before giving up with an error (the sender retries later).
 	MaxConflicts int
@@ -136,7 +146,7 @@ func New(engines Policies, history History, consent ConsentReader, audit AuditLo
 		return nil, errors.New("dispatch: New needs policies, a history, a consent reader and an audit log")
 	}
 	return &Gate{engines: engines, history: history, consent: consent, audit: audit,
-		MaxConflicts: 500, Window: 35 * 24 * time.Hour}, nil
+		MaxConflicts: 500, Window: 35 * 24 * time.Hour, Now: time.Now, MaxSkew: 5 * time.Minute}, nil
 }
 
 // ErrInvalid marks requests the gate cannot judge at all.
@@ -145,9 +155,9 @@ var ErrInvalid = errors.New("dispatch: invalid request")
 // Dispatch decides one attempt and records it. The returned Outcome says
 // whether to send; an error means nothing was recorded (or, for the audit
 // append, that the decision was recorded but its audit entry must be
-// retried).
+// retried: dispatching the same attempt id again appends it).
 func (g *Gate) Dispatch(ctx context.Context, req Request) (Outcome, error) {
-	if err := validate(req); err != nil {
+	if err := g.validate(&req); err != nil {
 		return Outcome{}, err
 	}
 	engine, err := g.engines.For(req.Tenant)
@@ -181,40 +191,78 @@ func (g *Gate) Dispatch(ctx context.Context, req Request) (Outcome, error) {
 			}
 			continue
 		case errors.Is(err, ErrDuplicate):
-			// Decided before: answer with the recorded decision, so a
-			// retried send gets the same verdict and nothing is recorded twice.
-			out.Duplicate = true
-			again, err := g.history.Load(ctx, req.Tenant, req.Customer, req.Attempt.At.Add(-g.Window))
-			if err != nil {
-				return out, fmt.Errorf("dispatch %s: load the earlier decision: %w", req.AttemptID, err)
-			}
-			for _, a := range again.Attempts {
-				if a.ID == req.AttemptID {
-					out.Result = compliance.Result{Decision: a.Decision, Rules: a.Rules, Reason: a.Reason, PolicyVersion: a.PolicyVersion}
-				}
-			}
-			return out, nil
+			return g.repeat(ctx, req, c, out)
 		case err != nil:
 			return out, fmt.Errorf("dispatch %s: record attempt: %w", req.AttemptID, err)
 		}
 		out.Result = res
-		inputs, err := json.Marshal(c)
+		seq, err := g.appendAudit(ctx, req, rec, c, snap, states)
 		if err != nil {
-			return out, fmt.Errorf("dispatch %s: encode decision inputs: %w", req.AttemptID, err)
+			return out, err
 		}
-		g.auditMu.Lock()
-		entry, err := g.audit.Append(ctx, req.Tenant, audit.Record{
-			At: req.Attempt.At, Kind: audit.KindDecision, Account: req.Customer, Debt: req.Attempt.Debt,
-			Decision: string(res.Decision), Rules: res.Rules, PolicyVersion: res.PolicyVersion, Reason: res.Reason,
-			Inputs: inputs, Content: req.Content,
-		})
-		g.auditMu.Unlock()
-		if err != nil {
-			return out, fmt.Errorf("dispatch %s: decision recorded, audit entry not: %w", req.AttemptID, err)
-		}
-		out.AuditSeq = entry.Seq
+		out.AuditSeq = seq
 		return out, nil
 	}
+}
+
+// repeat answers an attempt id decided before with the recorded decision,
+// so a retried send gets the same verdict and nothing is recorded twice;
+// if that decision never reached the audit log (the append failed after
+// the commit), it is appended now.
+func (g *Gate) repeat(ctx context.Context, req Request, c compliance.Case, out Outcome) (Outcome, error) {
+	out.Duplicate = true
+	snap, err := g.history.Load(ctx, req.Tenant, req.Customer, req.Attempt.At.Add(-g.Window))
+	if err != nil {
+		return out, fmt.Errorf("dispatch %s: load the earlier decision: %w", req.AttemptID, err)
+	}
+	for _, a := range snap.Attempts {
+		if a.ID != req.AttemptID {
+			continue
+		}
+		out.Result = compliance.Result{Decision: a.Decision, Rules: a.Rules, Reason: a.Reason, PolicyVersion: a.PolicyVersion}
+		out.AuditSeq = a.AuditSeq
+		if a.AuditSeq == 0 {
+			seq, err := g.appendAudit(ctx, req, a, c, snap, nil)
+			if err != nil {
+				return out, err
+			}
+			out.AuditSeq = seq
+		}
+	}
+	return out, nil
+}
+
+// auditInputs is what an audit entry keeps to re-check a decision: the
+// engine's whole input, and what the gate read to build it.
+type auditInputs struct {
+	AttemptID      string           `json:"attempt_id"`
+	DecidedAt      time.Time        `json:"decided_at"` // the gate's clock
+	HistoryVersion int64            `json:"history_version"`
+	Consent        []consent.Status `json:"consent,omitempty"`
+	Case           compliance.Case  `json:"case"`
+}
+
+func (g *Gate) appendAudit(ctx context.Context, req Request, rec Attempt, c compliance.Case, snap Snapshot, states []consent.Status) (uint64, error) {
+	inputs, err := json.Marshal(auditInputs{AttemptID: req.AttemptID, DecidedAt: g.Now().UTC(), HistoryVersion: snap.Version,
+		Consent: states, Case: c})
+	if err != nil {
+		return 0, fmt.Errorf("dispatch %s: encode decision inputs: %w", req.AttemptID, err)
+	}
+	mu, _ := g.auditMu.LoadOrStore(req.Tenant, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	entry, err := g.audit.Append(ctx, req.Tenant, audit.Record{
+		At: rec.At, Kind: audit.KindDecision, Account: req.Customer, Debt: rec.Debt,
+		Decision: string(rec.Decision), Rules: rec.Rules, PolicyVersion: rec.PolicyVersion, Reason: rec.Reason,
+		Inputs: inputs, Content: req.Content,
+	})
+	mu.(*sync.Mutex).Unlock()
+	if err != nil {
+		return 0, fmt.Errorf("dispatch %s: decision recorded, audit entry not (dispatch it again to append it): %w", req.AttemptID, err)
+	}
+	if err := g.history.MarkAudited(ctx, req.Tenant, req.Customer, rec, entry.Seq); err != nil {
+		return entry.Seq, fmt.Errorf("dispatch %s: audit entry %d appended, not noted on the attempt: %w", req.AttemptID, entry.Seq, err)
+	}
+	return entry.Seq, nil
 }
 
 // pause backs off with jitter so racing dispatchers spread out.
@@ -228,7 +276,16 @@ func pause(ctx context.Context, n int) error {
 	}
 }
 
-func validate(req Request) error {
+// historyKinds are the events the gate reads itself; a sender passing them
+// in Events could otherwise vouch for consent or hide attempts.
+var historyKinds = map[compliance.EventKind]bool{
+	compliance.EventAttempt: true, compliance.EventConsentGiven: true, compliance.EventConsentRevoked: true,
+	compliance.EventMediumRefused: true, compliance.EventCeaseRequest: true,
+}
+
+// validate refuses requests the gate cannot judge and puts phone numbers in
+// E.164, since the engine compares numbers as strings.
+func (g *Gate) validate(req *Request) error {
 	switch {
 	case req.Tenant.Validate() != nil:
 		return fmt.Errorf("%w: tenant: %v", ErrInvalid, req.Tenant.Validate())
@@ -241,5 +298,33 @@ func validate(req Request) error {
 	case consentChannel(req.Attempt.Channel) == "" && req.Attempt.Channel != compliance.ChannelCreditReport:
 		return fmt.Errorf("%w: attempt %s: unknown channel %q", ErrInvalid, req.AttemptID, req.Attempt.Channel)
 	}
+	if now := g.Now(); req.Attempt.At.Sub(now) > g.MaxSkew || now.Sub(req.Attempt.At) > g.MaxSkew {
+		return fmt.Errorf("%w: attempt %s is dated %s, more than %s from the gate's clock (%s)", ErrInvalid, req.AttemptID,
+			req.Attempt.At.UTC().Format(time.RFC3339), g.MaxSkew, now.UTC().Format(time.RFC3339))
+	}
+	if req.Attempt.Debt != "" && !slices.ContainsFunc(req.Debts, func(d compliance.Debt) bool { return d.ID == req.Attempt.Debt }) {
+		return fmt.Errorf("%w: attempt %s is about debt %s, which is not among the request's debts", ErrInvalid, req.AttemptID, req.Attempt.Debt)
+	}
+	for i, ev := range req.Events {
+		if historyKinds[ev.Kind] {
+			return fmt.Errorf("%w: attempt %s: events[%d] is a %s, which the gate reads from its own records", ErrInvalid, req.AttemptID, i, ev.Kind)
+		}
+	}
+	if to := req.Attempt.To; to != "" && !strings.Contains(to, "@") {
+		a, err := consent.NormalisePhone(to)
+		if err != nil {
+			return fmt.Errorf("%w: attempt %s: the destination is not a valid phone number", ErrInvalid, req.AttemptID)
+		}
+		req.Attempt.To = strings.TrimPrefix(string(a), "tel:")
+	}
+	phones := slices.Clone(req.Consumer.Phones)
+	for i, p := range phones {
+		a, err := consent.NormalisePhone(p.Number)
+		if err != nil {
+			return fmt.Errorf("%w: attempt %s: consumer phone %d is not a valid number", ErrInvalid, req.AttemptID, i+1)
+		}
+		phones[i].Number = strings.TrimPrefix(string(a), "tel:")
+	}
+	req.Consumer.Phones = phones
 	return nil
 }

@@ -2,7 +2,9 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recoup-dev/recoup/infra/local/localtest"
+	"github.com/recoup-dev/recoup/shared/audit"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/consent"
@@ -97,6 +100,7 @@ func TestIntegrationConcurrentDispatchPassesExactlyTheCap(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
 	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC) // 11:00 in Boston
+	s.gate.Now = func() time.Time { return at }
 	grantSMS(t, s, at.Add(-24*time.Hour))
 
 	const n = 50
@@ -150,6 +154,7 @@ func TestIntegrationThirdPartyCallsOneAtATime(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
 	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
+	s.gate.Now = func() time.Time { return at }
 	const n = 50
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -186,6 +191,7 @@ func TestIntegrationRevocationStopsTheNextDispatch(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
 	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
+	s.gate.Now = func() time.Time { return at }
 	grantSMS(t, s, at.Add(-24*time.Hour))
 	first, err := s.gate.Dispatch(ctx, maRequest("first", at))
 	if err != nil || !first.Allowed() {
@@ -206,5 +212,51 @@ func TestIntegrationRevocationStopsTheNextDispatch(t *testing.T) {
 	}
 	if next.Result.Decision != compliance.Block || next.Result.Rules[0] != "TCPA-REVOCATION" {
 		t.Errorf("text after STOP: %+v, want blocked by TCPA-REVOCATION", next.Result)
+	}
+}
+
+// failOnce is the real audit store with a fault injected: the first append
+// fails, as a throttled or dropped call would.
+type failOnce struct {
+	*dynamo.Audit
+	failed bool
+}
+
+func (f *failOnce) Append(ctx context.Context, tenant ledger.TenantID, r audit.Record) (audit.Record, error) {
+	if !f.failed {
+		f.failed = true
+		return audit.Record{}, errors.New("injected: audit append failed")
+	}
+	return f.Audit.Append(ctx, tenant, r)
+}
+
+// TestIntegrationAuditGapIsRepairedOnRetry: when the audit append fails
+// after the decision is recorded, dispatching the same attempt again
+// appends the missing entry, once.
+func TestIntegrationAuditGapIsRepairedOnRetry(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	engines, err := compliance.LoadEngines(nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := dispatch.New(engines, s.history, s.consent, &failOnce{Audit: s.audit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
+	g.Now = func() time.Time { return at }
+	grantSMS(t, s, at.Add(-24*time.Hour))
+	if _, err := g.Dispatch(ctx, maRequest("gap", at)); err == nil || !strings.Contains(err.Error(), "audit entry not") {
+		t.Fatalf("first dispatch error = %v, want the audit failure", err)
+	}
+	for range 2 {
+		o, err := g.Dispatch(ctx, maRequest("gap", at))
+		if err != nil || !o.Duplicate || o.AuditSeq != 1 || o.Result.Decision != compliance.Allow {
+			t.Fatalf("retry: %+v, %v; want the recorded allow with audit entry 1", o, err)
+		}
+	}
+	if head, err := s.audit.Head(ctx, "acme"); err != nil || head.Seq != 1 {
+		t.Errorf("audit head %d, %v; want exactly one entry", head.Seq, err)
 	}
 }

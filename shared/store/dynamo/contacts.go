@@ -20,6 +20,7 @@ import (
 
 // ContactsAPI is the part of the DynamoDB client the contact history uses.
 type ContactsAPI interface {
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
@@ -36,12 +37,15 @@ type Contacts struct {
 	consent *Consent // builds the consent condition checks; nil: none
 }
 
-// NewContacts returns the contact history over prefix+"contacts". With a
-// consent store, each commit also checks the consent states the decision
-// read are unchanged, in the same transaction.
+// NewContacts returns the contact history over prefix+"contacts". Each
+// commit also checks, in the same transaction, that the consent states the
+// decision read are unchanged, so the consent store is required.
 func NewContacts(api ContactsAPI, prefix string, consentStore *Consent) (*Contacts, error) {
 	if api == nil {
 		return nil, errors.New("dynamo: nil DynamoDB client")
+	}
+	if consentStore == nil {
+		return nil, errors.New("dynamo: the contact history needs the consent store to check consent at commit")
 	}
 	return &Contacts{api: api, table: prefix + ContactsTable, consent: consentStore}, nil
 }
@@ -62,6 +66,7 @@ type attemptItem struct {
 	Rules         []string `dynamodbav:"rules,omitempty"`
 	Reason        string   `dynamodbav:"reason,omitempty"`
 	PolicyVersion string   `dynamodbav:"policy_version,omitempty"`
+	AuditSeq      uint64   `dynamodbav:"audit_seq,omitempty"`
 }
 
 // Sort keys in a person's partition: "AID#" (attempt-id claims) sorts before
@@ -134,7 +139,7 @@ func (it attemptItem) attempt() (dispatch.Attempt, error) {
 	}
 	return dispatch.Attempt{ID: it.ID, At: at.UTC(), Channel: compliance.Channel(it.Channel), Debt: it.Debt, To: it.To,
 		Outcome: compliance.Outcome(it.Outcome), WithConsent: it.WithConsent, Decision: compliance.Decision(it.Decision),
-		Rules: it.Rules, Reason: it.Reason, PolicyVersion: it.PolicyVersion}, nil
+		Rules: it.Rules, Reason: it.Reason, PolicyVersion: it.PolicyVersion, AuditSeq: it.AuditSeq}, nil
 }
 
 // Commit records rec in one transaction: bump the person's version from
@@ -175,26 +180,64 @@ func (c *Contacts) Commit(ctx context.Context, tenant ledger.TenantID, customer 
 		{Put: &types.Put{TableName: aws.String(c.table), Item: key(attemptIDSK + rec.ID), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: aws.String(c.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
-	if c.consent != nil {
-		for _, st := range checks {
-			cc, err := c.consent.StateCheck(tenant, st)
-			if err != nil {
-				return err
-			}
-			items = append(items, cc)
+	for _, st := range checks {
+		cc, err := c.consent.StateCheck(tenant, st)
+		if err != nil {
+			return err
 		}
+		items = append(items, cc)
 	}
 	_, err = c.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) {
 		reasons := canceled.CancellationReasons
-		if len(reasons) > 1 && aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" {
+		code := func(i int) string {
+			if i < len(reasons) {
+				return aws.ToString(reasons[i].Code)
+			}
+			return ""
+		}
+		if code(1) == "ConditionalCheckFailed" {
 			return dispatch.ErrDuplicate
 		}
+		// Only a lost race is retried: a condition that failed because
+		// someone else wrote first, or a transaction conflict. Anything
+		// else (a validation error) would fail the same way every time.
+		for i := range reasons {
+			switch code(i) {
+			case "", "None", "ConditionalCheckFailed", "TransactionConflict":
+			default:
+				return fmt.Errorf("record attempt %s: %w", rec.ID, err)
+			}
+		}
+		return fmt.Errorf("%w (customer %s)", dispatch.ErrConflict, customer)
+	}
+	var conflict *types.TransactionConflictException
+	if errors.As(err, &conflict) {
 		return fmt.Errorf("%w (customer %s)", dispatch.ErrConflict, customer)
 	}
 	if err != nil {
 		return fmt.Errorf("record attempt %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// MarkAudited stores on a recorded attempt the sequence number of its audit
+// entry, so a repeated dispatch can tell an audited decision from one whose
+// audit append failed.
+func (c *Contacts) MarkAudited(ctx context.Context, tenant ledger.TenantID, customer string, rec dispatch.Attempt, seq uint64) error {
+	_, err := c.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(c.table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: customerPK(tenant, customer)},
+			"SK": &types.AttributeValueMemberS{Value: attemptSK + stamp(rec.At) + "#" + rec.ID},
+		},
+		UpdateExpression:          aws.String("SET audit_seq = :s"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberN{Value: strconv.FormatUint(seq, 10)}},
+	})
+	if err != nil {
+		return fmt.Errorf("note audit entry %d on attempt %s: %w", seq, rec.ID, err)
 	}
 	return nil
 }
