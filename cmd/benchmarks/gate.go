@@ -26,23 +26,11 @@ func gateThroughput(ctx context.Context) ([]row, error) {
 	if _, err := dynamo.EnsureTables(ctx, client, prefix); err != nil {
 		return nil, err
 	}
-	cs, err := dynamo.NewConsent(client, prefix)
-	if err != nil {
-		return nil, err
-	}
-	hist, err := dynamo.NewContacts(client, prefix, cs)
-	if err != nil {
-		return nil, err
-	}
-	log, err := dynamo.NewAudit(client, prefix)
-	if err != nil {
-		return nil, err
-	}
 	engines, err := compliance.LoadEngines(nil, "")
 	if err != nil {
 		return nil, err
 	}
-	gate, err := dispatch.New(engines, hist, cs, log)
+	gate, err := dynamo.NewGate(client, prefix, engines)
 	if err != nil {
 		return nil, err
 	}

@@ -49,19 +49,11 @@ func runFirstPlan(ctx context.Context, w, progress io.Writer, store *dynamo.Ledg
 	if err != nil {
 		return err
 	}
-	hist, err := dynamo.NewContacts(client, prefix, cs)
-	if err != nil {
-		return err
-	}
-	log, err := dynamo.NewAudit(client, prefix)
-	if err != nil {
-		return err
-	}
 	engines, err := compliance.LoadEngines(nil, "")
 	if err != nil {
 		return err
 	}
-	gate, err := dispatch.New(engines, hist, cs, log)
+	gate, err := dynamo.NewGate(client, prefix, engines)
 	if err != nil {
 		return err
 	}

@@ -31,19 +31,6 @@ func build(ctx context.Context) (*dispatch.Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, prefix := awsconfig.DynamoDB(cfg), awsconfig.TablePrefix()
-	cs, err := dynamo.NewConsent(client, prefix)
-	if err != nil {
-		return nil, err
-	}
-	hist, err := dynamo.NewContacts(client, prefix, cs)
-	if err != nil {
-		return nil, err
-	}
-	log, err := dynamo.NewAudit(client, prefix)
-	if err != nil {
-		return nil, err
-	}
 	// RECOUP_POLICY_DIR holds the tenants' policy overrides, <tenant>.json.
 	var overrides fs.FS
 	if dir := os.Getenv("RECOUP_POLICY_DIR"); dir != "" {
@@ -53,5 +40,5 @@ func build(ctx context.Context) (*dispatch.Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dispatch.New(engines, hist, cs, log)
+	return dynamo.NewGate(awsconfig.DynamoDB(cfg), awsconfig.TablePrefix(), engines)
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/recoup-dev/recoup/infra/local/localtest"
 	"github.com/recoup-dev/recoup/shared/audit"
-	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/dispatch"
@@ -31,14 +30,8 @@ type stack struct {
 // newStack builds the real gate over fresh tables in DynamoDB Local.
 func newStack(t *testing.T) stack {
 	t.Helper()
-	localtest.Require(t)
+	client, prefix := localtest.DynamoDB(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := awsconfig.DynamoDB(cfg)
-	prefix := fmt.Sprintf("gate%d-", time.Now().UnixNano())
 	if _, err := dynamo.EnsureTables(ctx, client, prefix); err != nil {
 		t.Fatal(err)
 	}

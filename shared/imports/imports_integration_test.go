@@ -3,17 +3,14 @@ package imports
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recoup-dev/recoup/infra/local/localtest"
-	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/ingest"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/money"
@@ -26,16 +23,10 @@ const ibmFile = "../../../shared/data/WA_Fn-UseC_-Accounts-Receivable.csv"
 // ledgerStore returns the real DynamoDB Local ledger over fresh tables.
 func ledgerStore(t *testing.T) *dynamo.Ledger {
 	t.Helper()
-	localtest.Require(t)
+	client, prefix := localtest.DynamoDB(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := awsconfig.DynamoDB(cfg)
-	prefix := fmt.Sprintf("imp%d-", time.Now().UnixNano())
 	if _, err := dynamo.EnsureTables(ctx, client, prefix); err != nil {
-		t.Fatalf("tables at %s: %v", awsconfig.DynamoEndpoint(cfg), err)
+		t.Fatal(err)
 	}
 	l, err := dynamo.NewLedger(client, prefix)
 	if err != nil {

@@ -311,19 +311,6 @@ func (r *row) parseAmountText(name, v string, cur money.Currency, credit bool) (
 	return a, nil
 }
 
-// validGroups: 1-3 digits, not a lone leading zero, then groups of three.
-func validGroups(g []string) bool {
-	if len(g[0]) < 1 || len(g[0]) > 3 || !allDigits(g[0]) || (g[0][0] == '0') {
-		return false
-	}
-	for _, x := range g[1:] {
-		if len(x) != 3 || !allDigits(x) {
-			return false
-		}
-	}
-	return true
-}
-
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
@@ -407,7 +394,7 @@ func normalizeLocaleAmount(v string, scale int) (string, bool) {
 	}
 	if grp != 0 && strings.IndexByte(intPart, grp) >= 0 {
 		g := strings.Split(intPart, string(grp))
-		if !validGroups(g) {
+		if !money.ValidGroups(g) {
 			return "", false
 		}
 		intPart = strings.Join(g, "")

@@ -129,9 +129,13 @@ func Parse(s string, c Currency) (Amount, error) {
 
 // thousandsGrouped checks "1,234,567": 1-3 leading digits (no leading
 // zero), then groups of exactly three.
-func thousandsGrouped(s string) bool {
-	g := strings.Split(s, ",")
-	if len(g[0]) < 1 || len(g[0]) > 3 || !allDigits(g[0]) || g[0][0] == '0' {
+func thousandsGrouped(s string) bool { return ValidGroups(strings.Split(s, ",")) }
+
+// ValidGroups checks the integer part of an amount split at its thousands
+// separator (whatever the locale writes): 1-3 leading digits, not a lone
+// leading zero, then groups of exactly three digits.
+func ValidGroups(g []string) bool {
+	if len(g) == 0 || len(g[0]) < 1 || len(g[0]) > 3 || !allDigits(g[0]) || g[0][0] == '0' {
 		return false
 	}
 	for _, x := range g[1:] {

@@ -5,8 +5,13 @@
 package localtest
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 )
@@ -39,4 +44,18 @@ func Require(t testing.TB, vars ...string) {
 		t.Fatalf("%s is not set under CI: run integration tests through `make test`", missing)
 	}
 	t.Skipf("needs the local stack (%s is not set): run `make integration`", missing)
+}
+
+// DynamoDB returns a client for the local stack's DynamoDB and a table
+// prefix no other test uses, after Require. The caller creates the tables
+// (dynamo.EnsureTables), which this package cannot import: the store's own
+// tests use it.
+func DynamoDB(t testing.TB) (*dynamodb.Client, string) {
+	t.Helper()
+	Require(t)
+	cfg, err := awsconfig.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return awsconfig.DynamoDB(cfg), fmt.Sprintf("t%d-", time.Now().UnixNano())
 }

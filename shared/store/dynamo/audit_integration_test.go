@@ -21,7 +21,6 @@ import (
 
 	"github.com/recoup-dev/recoup/infra/local/localtest"
 	"github.com/recoup-dev/recoup/shared/audit"
-	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/ledger"
 )
 
@@ -30,16 +29,10 @@ import (
 // client for poking at items directly.
 func integrationAudit(t testing.TB) (*Audit, *dynamodb.Client, string) {
 	t.Helper()
-	localtest.Require(t)
+	client, prefix := localtest.DynamoDB(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := fmt.Sprintf("it%d-", time.Now().UnixNano())
-	client := awsconfig.DynamoDB(cfg)
 	if _, err := EnsureTables(ctx, client, prefix); err != nil {
-		t.Fatalf("EnsureTables at %s: %v", awsconfig.DynamoEndpoint(cfg), err)
+		t.Fatal(err)
 	}
 	a, err := NewAudit(client, prefix)
 	if err != nil {

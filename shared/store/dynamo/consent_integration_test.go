@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recoup-dev/recoup/infra/local/localtest"
-	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/ledger"
 )
@@ -26,16 +25,10 @@ import (
 // "now" as consentNow, and the client for poking at items directly.
 func integrationConsent(t *testing.T) (*Consent, *dynamodb.Client, string) {
 	t.Helper()
-	localtest.Require(t)
+	client, prefix := localtest.DynamoDB(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := fmt.Sprintf("it%d-", time.Now().UnixNano())
-	client := awsconfig.DynamoDB(cfg)
 	if _, err := EnsureTables(ctx, client, prefix); err != nil {
-		t.Fatalf("EnsureTables at %s: %v", awsconfig.DynamoEndpoint(cfg), err)
+		t.Fatal(err)
 	}
 	c, err := NewConsent(client, prefix)
 	if err != nil {

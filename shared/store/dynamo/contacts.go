@@ -241,3 +241,28 @@ func (c *Contacts) MarkAudited(ctx context.Context, tenant ledger.TenantID, cust
 	}
 	return nil
 }
+
+// GateAPI is what the dispatch gate's stores need of the DynamoDB client.
+type GateAPI interface {
+	ContactsAPI
+	ConsentAPI
+	AuditAPI
+}
+
+// NewGate wires the dispatch gate to its DynamoDB stores: contact history,
+// consent ledger and audit log, all under one table prefix.
+func NewGate(api GateAPI, prefix string, engines dispatch.Policies) (*dispatch.Gate, error) {
+	cs, err := NewConsent(api, prefix)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := NewContacts(api, prefix, cs)
+	if err != nil {
+		return nil, err
+	}
+	log, err := NewAudit(api, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return dispatch.New(engines, hist, cs, log)
+}

@@ -22,16 +22,10 @@ import (
 // a missing stack is a failure, not a skip.
 func integrationLedger(t *testing.T) (*Ledger, string) {
 	t.Helper()
-	localtest.Require(t)
+	client, prefix := localtest.DynamoDB(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := fmt.Sprintf("it%d-", time.Now().UnixNano())
-	client := awsconfig.DynamoDB(cfg)
 	if _, err := EnsureTables(ctx, client, prefix); err != nil {
-		t.Fatalf("EnsureTables at %s: %v", awsconfig.DynamoEndpoint(cfg), err)
+		t.Fatal(err)
 	}
 	l, err := NewLedger(client, prefix)
 	if err != nil {
