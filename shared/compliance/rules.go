@@ -122,15 +122,20 @@ func checkCallCap(x *eval, rv *ruleVersion, t time.Time) verdict {
 		}
 	}
 	x.buf = ts
-	window, limit := rv.p.int("window_days"), rv.p.int("max_calls")
+	return x.capVerdict(t, ts, rv.p.int("window_days"), rv.p.int("max_calls"), "counted call about debt ", x.c.Attempt.Debt)
+}
+
+// capVerdict blocks when the attempts at ts already reach limit within the
+// window of days ending on t's local day, explaining which they were (what
+// and subject are joined only when a reason is wanted, off the hot path).
+func (x *eval) capVerdict(t time.Time, ts []time.Time, window, limit int, what, subject string) verdict {
 	w := x.window(t, ts, window, limit)
 	if !w.blocked {
 		return verdict{}
 	}
 	v := verdict{fired: true, timed: w.timed, until: w.until}
 	if x.explain {
-		v.reason = fmt.Sprintf("%s counted call about debt %s within %d days (calls on %s)",
-			ordinal(w.count+1), x.c.Attempt.Debt, window, w.daysList())
+		v.reason = fmt.Sprintf("%s %s%s within %d days (calls on %s)", ordinal(w.count+1), what, subject, window, w.daysList())
 	}
 	return v
 }
@@ -687,17 +692,8 @@ func checkLandlineCap(x *eval, rv *ruleVersion, t time.Time) verdict {
 		}
 	}
 	x.buf = ts
-	window := rv.p.int("window_days")
-	w := x.window(t, ts, window, rv.p.int("max_calls"))
-	if !w.blocked {
-		return verdict{}
-	}
-	v := verdict{fired: true, timed: w.timed, until: w.until}
-	if x.explain {
-		v.reason = fmt.Sprintf("%s artificial-voice call without consent to landline %s within %d days (calls on %s)",
-			ordinal(w.count+1), x.c.Attempt.To, window, w.daysList())
-	}
-	return v
+	return x.capVerdict(t, ts, rv.p.int("window_days"), rv.p.int("max_calls"),
+		"artificial-voice call without consent to landline ", x.c.Attempt.To)
 }
 
 // checkIdentification: an artificial or prerecorded message names the
