@@ -28,6 +28,7 @@ var commands = map[string]command{
 	"kpi":        {"kpi --tenant T [--as-of DATE]      baseline KPIs from the ledger", runKPI},
 	"demo":       {"demo                               generate, import and report on the sample portfolio", runDemo},
 	"compliance": {"compliance check [--verify] FILE...  decide compliance scenarios, one JSON line each", runCompliance},
+	"events":     {"events replay [--stream S] FILE...  put recorded engagement events (JSON Lines) on Kinesis", runEvents},
 	"audit":      {"audit export|verify --tenant T     export the audit log, or check its hash chain", runAudit},
 }
 
