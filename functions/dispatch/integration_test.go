@@ -1,18 +1,12 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-
 	"github.com/recoup-dev/recoup/infra/local/localtest"
-	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/dispatch"
 	"github.com/recoup-dev/recoup/shared/ledger"
@@ -25,12 +19,6 @@ import (
 // attempt dated an hour ago is refused.
 func TestIntegrationDispatchBootstrap(t *testing.T) {
 	localtest.Require(t, "AWS_ENDPOINT_URL_LAMBDA")
-	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := lambda.NewFromConfig(cfg)
 	tenant := ledger.TenantID(fmt.Sprintf("fn%d", time.Now().UnixNano()))
 	invoke := func(id string, at time.Time) (dispatch.Outcome, string) {
 		req := dispatch.Request{Tenant: tenant, AttemptID: id, Collector: ledger.ThirdParty, Customer: "C1",
@@ -40,22 +28,9 @@ func TestIntegrationDispatchBootstrap(t *testing.T) {
 			Attempt: compliance.Attempt{At: at, Channel: compliance.ChannelEmail, Debt: "A", To: "pat@example.com",
 				Purpose: compliance.PurposeCollection, Disclosures: []compliance.Disclosure{
 					compliance.DisclosureMiniMiranda, compliance.DisclosureDebtCollector, compliance.DisclosureOptOut}}}
-		payload, err := json.Marshal(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("dispatch"), Payload: payload})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if out.FunctionError != nil {
-			return dispatch.Outcome{}, string(out.Payload)
-		}
 		var o dispatch.Outcome
-		if err := json.Unmarshal(out.Payload, &o); err != nil {
-			t.Fatalf("decode %s: %v", out.Payload, err)
-		}
-		return o, ""
+		fnErr := localtest.Invoke(t, "dispatch", req, &o)
+		return o, fnErr
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	o, fnErr := invoke("mail-now", now)

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recoup-dev/recoup/infra/local/localtest"
@@ -38,22 +34,10 @@ func TestIntegrationIngestBootstrap(t *testing.T) {
 			"INV-3,C9,2026-09-03,2026-10-03,10.00,USD\n" + // unknown customer
 			"INV-4,C2,2026-09-05,2026-10-05,99.99,USD\n"},
 	}}
-	payload, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := lambda.NewFromConfig(cfg)
 	invoke := func() imports.Response {
-		out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ingest"), Payload: payload})
-		if err != nil {
-			t.Fatalf("Invoke ingest at %s: %v", os.Getenv("AWS_ENDPOINT_URL_LAMBDA"), err)
-		}
-		if out.FunctionError != nil {
-			t.Fatalf("ingest failed: %s: %s", *out.FunctionError, out.Payload)
-		}
 		var resp imports.Response
-		if err := json.Unmarshal(out.Payload, &resp); err != nil {
-			t.Fatalf("decode response %s: %v", out.Payload, err)
+		if fnErr := localtest.Invoke(t, "ingest", req, &resp); fnErr != "" {
+			t.Fatalf("ingest failed: %s", fnErr)
 		}
 		return resp
 	}

@@ -791,20 +791,10 @@ func checkMassachusetts(x *eval, rv *ruleVersion, t time.Time) verdict {
 		}
 		x.buf = ts
 		w := x.window(t, ts, window, limit)
-		if !w.blocked {
-			return
-		}
-		if x.explain {
-			if v.reason != "" {
-				v.reason += "; "
-			}
-			v.reason += fmt.Sprintf("%s initiated communication about debt %s to %s numbers within %d days (on %s)",
+		v.add(x, w, func() string {
+			return fmt.Sprintf("%s initiated communication about debt %s to %s numbers within %d days (on %s)",
 				ordinal(w.count+1), x.c.Attempt.Debt, what, window, w.daysList())
-		}
-		if !v.fired || (v.timed && (!w.timed || w.until.After(v.until))) {
-			v.timed, v.until = w.timed, w.until
-		}
-		v.fired = true
+		})
 	}
 	if toPersonal {
 		check(true, rv.p.int("personal_window_days"), rv.p.int("max_personal"), "residence, mobile or personal")
@@ -854,19 +844,9 @@ func checkWashington(x *eval, rv *ruleVersion, t time.Time) verdict {
 		}
 		x.buf = ts
 		w := x.window(t, ts, window, limit)
-		if !w.blocked {
-			return
-		}
-		if x.explain {
-			if v.reason != "" {
-				v.reason += "; "
-			}
-			v.reason += fmt.Sprintf("%s communication %swithin %d days (on %s)", ordinal(w.count+1), what, window, w.daysList())
-		}
-		if !v.fired || (v.timed && (!w.timed || w.until.After(v.until))) {
-			v.timed, v.until = w.timed, w.until
-		}
-		v.fired = true
+		v.add(x, w, func() string {
+			return fmt.Sprintf("%s communication %swithin %d days (on %s)", ordinal(w.count+1), what, window, w.daysList())
+		})
 	}
 	check(false, rv.p.int("max_week"), "")
 	if atWork(x.c.Attempt.Channel, x.c.Attempt.To) {
@@ -918,6 +898,25 @@ func (w windowHit) daysList() string {
 // window checks a cap of limit events within window calendar days ending on
 // t's local day, in every zone of x.days. Blocked when any zone reaches the
 // cap; then until is the first local midnight at which every zone is below it.
+// add folds one window of a rule with several caps into the rule's
+// verdict: it fires if any cap is reached, lifts only when every reached
+// cap has lifted (the latest until), and explains each reached cap.
+func (v *verdict) add(x *eval, w windowHit, reason func() string) {
+	if !w.blocked {
+		return
+	}
+	if x.explain {
+		if v.reason != "" {
+			v.reason += "; "
+		}
+		v.reason += reason()
+	}
+	if !v.fired || (v.timed && (!w.timed || w.until.After(v.until))) {
+		v.timed, v.until = w.timed, w.until
+	}
+	v.fired = true
+}
+
 func (x *eval) window(t time.Time, ts []time.Time, window, limit int) windowHit {
 	var w windowHit
 	if limit == 0 {

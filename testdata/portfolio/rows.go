@@ -238,23 +238,30 @@ func (g *generator) badInvoices() []badRow {
 			ImpossibleDate: "invoice_date", ZeroAmount: "amount", NegativeAmount: "amount",
 			UnknownCurrency: "currency", MissingCustomerID: "customer_id",
 		}[class]
-		switch class {
-		case UnknownCustomer:
-			set(rec, invoiceHeader, field, g.unknownCustomer(1000+i))
-		case MissingCustomerID:
-			set(rec, invoiceHeader, field, "")
-		case ImpossibleDate:
-			set(rec, invoiceHeader, field, impossibleDate(r, base.date.Year()))
-		case ZeroAmount:
-			set(rec, invoiceHeader, field, decimal(0, base.cust.cur))
-		case NegativeAmount:
-			set(rec, invoiceHeader, field, decimal(-base.amount, base.cust.cur))
-		case UnknownCurrency:
-			set(rec, invoiceHeader, field, pick(r, unknownCurrencies))
-		}
+		g.breakField(r, rec, invoiceHeader, field, class, 1000+i, base.date.Year(), base.amount, base.cust.cur)
 		out = append(out, badRow{after: a, record: rec, field: field, class: class})
 	}
 	return out
+}
+
+// breakField writes the defect of class into field of a copied row: the
+// classes invoices and payments share. n numbers unknown customer ids so
+// each bad row has its own; year and amount come from the copied row.
+func (g *generator) breakField(r *rand.Rand, rec, header []string, field string, class Defect, n, year int, amount int64, cur money.Currency) {
+	switch class {
+	case UnknownCustomer:
+		set(rec, header, field, g.unknownCustomer(n))
+	case MissingCustomerID:
+		set(rec, header, field, "")
+	case ImpossibleDate:
+		set(rec, header, field, impossibleDate(r, year))
+	case ZeroAmount:
+		set(rec, header, field, decimal(0, cur))
+	case NegativeAmount:
+		set(rec, header, field, decimal(-amount, cur))
+	case UnknownCurrency:
+		set(rec, header, field, pick(r, unknownCurrencies))
+	}
 }
 
 // badPayments copies the good payment before each position under a new id,
@@ -276,20 +283,7 @@ func (g *generator) badPayments() []badRow {
 			UnknownCustomer: "customer_id", MissingCustomerID: "customer_id", ImpossibleDate: "received_date",
 			ZeroAmount: "amount", NegativeAmount: "amount", UnknownCurrency: "currency",
 		}[class]
-		switch class {
-		case UnknownCustomer:
-			set(rec, paymentHeader, field, g.unknownCustomer(2000+i))
-		case MissingCustomerID:
-			set(rec, paymentHeader, field, "")
-		case ImpossibleDate:
-			set(rec, paymentHeader, field, impossibleDate(r, p.date.Year()))
-		case ZeroAmount:
-			set(rec, paymentHeader, field, decimal(0, p.cust.cur))
-		case NegativeAmount:
-			set(rec, paymentHeader, field, decimal(-p.amount, p.cust.cur))
-		case UnknownCurrency:
-			set(rec, paymentHeader, field, pick(r, unknownCurrencies))
-		}
+		g.breakField(r, rec, paymentHeader, field, class, 2000+i, p.date.Year(), p.amount, p.cust.cur)
 		out = append(out, badRow{after: a, record: rec, field: field, class: class})
 	}
 	return out

@@ -6,12 +6,15 @@ package localtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 )
@@ -58,4 +61,33 @@ func DynamoDB(t testing.TB) (*dynamodb.Client, string) {
 		t.Fatal(err)
 	}
 	return awsconfig.DynamoDB(cfg), fmt.Sprintf("t%d-", time.Now().UnixNano())
+}
+
+// Invoke calls a function on the local Lambda host (AWS_ENDPOINT_URL_LAMBDA)
+// with req as JSON. A function error is returned as its payload in fnErr
+// (the test decides whether it expected one); otherwise the reply is
+// decoded into resp.
+func Invoke(t testing.TB, function string, req, resp any) (fnErr string) {
+	t.Helper()
+	Require(t, "AWS_ENDPOINT_URL_LAMBDA")
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lambda.NewFromConfig(cfg).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(function), Payload: payload})
+	if err != nil {
+		t.Fatalf("invoke %s at %s: %v", function, os.Getenv("AWS_ENDPOINT_URL_LAMBDA"), err)
+	}
+	if out.FunctionError != nil {
+		return string(out.Payload)
+	}
+	if err := json.Unmarshal(out.Payload, resp); err != nil {
+		t.Fatalf("decode the reply of %s %s: %v", function, out.Payload, err)
+	}
+	return ""
 }
