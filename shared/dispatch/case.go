@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,8 +79,18 @@ func addressOf(to string) (consent.Address, error) {
 // the consent states as the events that produced them.
 func (g *Gate) caseFor(req Request, snap Snapshot, states []consent.Status) compliance.Case {
 	c := compliance.Case{Collector: req.Collector, Consumer: req.Consumer, Debts: req.Debts, Attempt: req.Attempt}
-	c.History = make([]compliance.Event, 0, len(req.Events)+len(snap.Attempts)+len(states))
+	c.History = make([]compliance.Event, 0, len(req.Events)+len(snap.Attempts)+len(states)+len(snap.Standing.Disputes))
 	c.History = append(c.History, req.Events...)
+	// What the person said through engagement events counts whether or not
+	// the sender's view of the ledger has caught up with it.
+	for _, f := range snap.Standing.Flags {
+		if !slices.Contains(c.Consumer.Flags, f) {
+			c.Consumer.Flags = append(slices.Clip(c.Consumer.Flags), f)
+		}
+	}
+	for _, d := range snap.Standing.Disputes {
+		c.History = append(c.History, compliance.Event{Kind: compliance.EventDispute, At: d.At, Debt: d.Debt, Written: d.Written})
+	}
 	for _, a := range snap.Attempts {
 		if a.Decision != compliance.Allow {
 			continue

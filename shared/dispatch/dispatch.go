@@ -54,7 +54,31 @@ type Attempt struct {
 type Snapshot struct {
 	Version  int64
 	Attempts []Attempt
+	// Standing is what engagement events recorded about the person; it is
+	// read with the attempts, and every change to it bumps Version, so a
+	// hardship statement or dispute committed while a dispatch is deciding
+	// makes that dispatch re-decide.
+	Standing Standing
 }
+
+// Standing is what the person told us through engagement events that the
+// gate must see the moment it is recorded: flags such as hardship, and
+// disputes of debts. (Consent restrictions live in the consent ledger.)
+type Standing struct {
+	Flags    []compliance.Flag
+	Disputes []Dispute
+}
+
+// Dispute is a dispute the person raised about one debt ("" for every debt).
+type Dispute struct {
+	Debt    string
+	At      time.Time
+	Written bool
+	EventID string
+}
+
+// Empty reports whether nothing is recorded.
+func (s Standing) Empty() bool { return len(s.Flags) == 0 && len(s.Disputes) == 0 }
 
 // History is the contact-history store. Commit records rec only if the
 // person's history is still at base.Version and each consent state in

@@ -116,6 +116,12 @@ func (c *Contacts) Load(ctx context.Context, tenant ledger.TenantID, customer st
 					return snap, fmt.Errorf("contact history of %s: version %q: %w", customer, n.Value, err)
 				}
 				snap.Version = v
+			case sk == standingSK:
+				st, _, err := decodeStanding(av, customer)
+				if err != nil {
+					return snap, err
+				}
+				snap.Standing = st
 			case len(sk) > len(attemptSK) && sk[:len(attemptSK)] == attemptSK:
 				var it attemptItem
 				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -175,9 +181,13 @@ func (c *Contacts) Commit(ctx context.Context, tenant ledger.TenantID, customer 
 	if err != nil {
 		return fmt.Errorf("encode attempt %s: %w", rec.ID, err)
 	}
+	// The id claim names the attempt's sort key, so an outcome reported
+	// later finds the attempt with one read.
+	claim := key(attemptIDSK + rec.ID)
+	claim["att_sk"] = &types.AttributeValueMemberS{Value: it.SK}
 	items := []types.TransactWriteItem{
 		{Update: version},
-		{Put: &types.Put{TableName: aws.String(c.table), Item: key(attemptIDSK + rec.ID), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: aws.String(c.table), Item: claim, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: aws.String(c.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
 	for _, st := range checks {

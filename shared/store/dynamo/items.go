@@ -54,12 +54,16 @@ func keyOf(r ledger.Ref) (pk, sk string) {
 
 // header is the part every ledger item shares.
 type header struct {
-	PK       string `dynamodbav:"PK"`
-	SK       string `dynamodbav:"SK"`
-	GSI1PK   string `dynamodbav:"GSI1PK"`
-	GSI1SK   string `dynamodbav:"GSI1SK"`
-	GSI2PK   string `dynamodbav:"GSI2PK,omitempty"`
-	GSI2SK   string `dynamodbav:"GSI2SK,omitempty"`
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
+	// GSI3 indexes contact points by normalised address (L8); omitempty in
+	// JSON too, so the content hash of every other kind is unchanged.
+	GSI3PK   string `dynamodbav:"GSI3PK,omitempty" json:",omitempty"`
+	GSI3SK   string `dynamodbav:"GSI3SK,omitempty" json:",omitempty"`
 	Kind     string `dynamodbav:"kind"`
 	Tenant   string `dynamodbav:"tenant"`
 	Customer string `dynamodbav:"customer"`
@@ -190,7 +194,11 @@ func toItem(rec ledger.Record) (any, error) {
 			Country: r.Country, Billing: string(r.Billing), Segment: r.Segment, KeyAcct: r.KeyAcct,
 			Currency: r.Currency.Code(), Implied: r.Implied}
 	case ledger.ContactPoint:
-		c := &contactItem{header: newHeader(ref, r.Source), ContactKind: string(r.Kind),
+		h := newHeader(ref, r.Source)
+		if a, ok := contactAddress(r); ok {
+			h.GSI3PK, h.GSI3SK = addressPK(r.Tenant, a), r.Customer+"#"+r.ID
+		}
+		c := &contactItem{header: h, ContactKind: string(r.Kind),
 			Consent: string(r.Consent), ConsentAt: instant(r.ConsentAt)}
 		if r.Phone != nil {
 			c.Phone, c.LineType = r.Phone.E164, string(r.Phone.Line)

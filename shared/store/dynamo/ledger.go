@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/ingest"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/money"
@@ -500,4 +502,63 @@ func (l *Ledger) InvoiceOwners(ctx context.Context, tenant ledger.TenantID, ids 
 	}
 	wg.Wait()
 	return out, firstErr
+}
+
+// contactAddress is the normalised address a contact point is indexed under
+// (L8): its phone or its e-mail; postal addresses are not looked up.
+func contactAddress(c ledger.ContactPoint) (consent.Address, bool) {
+	var (
+		a   consent.Address
+		err error
+	)
+	switch {
+	case c.Phone != nil && c.Phone.E164 != "":
+		a, err = consent.NormalisePhone(c.Phone.E164)
+	case c.Email != nil && c.Email.Address != "":
+		a, err = consent.NormaliseEmail(c.Email.Address)
+	default:
+		return "", false
+	}
+	return a, err == nil
+}
+
+func addressPK(tenant ledger.TenantID, a consent.Address) string {
+	return fmt.Sprintf("T#%s#ADDR#%s", tenant, a)
+}
+
+// CustomersByAddress returns, in order and without repeats, the customers of
+// the tenant who have a contact point at address ("tel:+16175550123",
+// "mailto:pat@example.com", or any spelling consent.NormaliseAddress reads):
+// who an inbound text or e-mail is from (access pattern L8, GSI3). A number
+// shared by a household names every customer on it. GSI3 is eventually
+// consistent: a contact point imported a moment ago may not be found yet.
+func (l *Ledger) CustomersByAddress(ctx context.Context, tenant ledger.TenantID, address string) ([]string, error) {
+	a, err := consent.NormaliseAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind() == consent.KindCustomer {
+		return nil, fmt.Errorf("look up %s: a customer address names its customer already", a)
+	}
+	p := dynamodb.NewQueryPaginator(l.api, &dynamodb.QueryInput{
+		TableName:                 aws.String(l.table),
+		IndexName:                 aws.String(GSI3),
+		KeyConditionExpression:    aws.String("GSI3PK = :pk"),
+		ProjectionExpression:      aws.String("#cust"),
+		ExpressionAttributeNames:  map[string]string{"#cust": "customer"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: addressPK(tenant, a)}},
+	})
+	var out []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("look up customers of an address of tenant %s: %w", tenant, err)
+		}
+		for _, it := range page.Items {
+			if c := str(it["customer"]); c != "" && !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
 }

@@ -30,6 +30,7 @@ const DefaultPrefix = "recoup-"
 const (
 	GSI1 = "GSI1"
 	GSI2 = "GSI2"
+	GSI3 = "GSI3"
 )
 
 // TableSpec describes one table: keys, indexes and TTL attribute.
@@ -50,6 +51,7 @@ func Schema() []TableSpec {
 		{Name: LedgerTable, Indexes: []IndexSpec{
 			{GSI1, "GSI1PK", "GSI1SK"},
 			{GSI2, "GSI2PK", "GSI2SK"},
+			{GSI3, "GSI3PK", "GSI3SK"},
 		}},
 		{Name: ConsentTable, Indexes: []IndexSpec{{GSI1, "GSI1PK", "GSI1SK"}}},
 		{Name: ContactsTable, Indexes: []IndexSpec{{GSI1, "GSI1PK", "GSI1SK"}}, TTLAttr: "expires_at"},
@@ -79,7 +81,7 @@ func (s TableSpec) CreateTableInput(prefix string) *dynamodb.CreateTableInput {
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		})
 	}
-	for _, name := range []string{"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"} {
+	for _, name := range []string{"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"} {
 		if attrs[name] {
 			in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
 				AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS,

@@ -1,0 +1,110 @@
+package dynamo
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/recoup-dev/recoup/shared/consent"
+	"github.com/recoup-dev/recoup/shared/engagement"
+	"github.com/recoup-dev/recoup/shared/ledger"
+)
+
+// TestIntegrationCustomersByAddress: every customer on a number, whatever
+// its spelling; none for a number nobody has; other tenants never.
+func TestIntegrationCustomersByAddress(t *testing.T) {
+	l, _ := integrationLedger(t)
+	ctx := context.Background()
+	phone := func(tenant ledger.TenantID, cust, id, e164 string) ledger.ContactPoint {
+		return ledger.ContactPoint{Tenant: tenant, Customer: cust, ID: id, Kind: ledger.ContactPhone,
+			Phone: &ledger.Phone{E164: e164, Line: ledger.LineMobile}}
+	}
+	recs := []ledger.Record{
+		phone("acme", "C1", "C1-P1", "+16175550142"),
+		phone("acme", "C2", "C2-P1", "+16175550142"), // a household number
+		phone("acme", "C3", "C3-P1", "+16175550143"),
+		phone("other", "C9", "C9-P1", "+16175550142"),
+		ledger.ContactPoint{Tenant: "acme", Customer: "C3", ID: "C3-E1", Kind: ledger.ContactEmail, Email: &ledger.Email{Address: "Pat@Example.com"}},
+	}
+	if _, err := l.Upsert(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		address string
+		want    []string
+	}{
+		{"tel:+16175550142", []string{"C1", "C2"}},
+		{"(617) 555-0142", []string{"C1", "C2"}},
+		{"+16175550143", []string{"C3"}},
+		{"mailto:pat@example.com", []string{"C3"}},
+		{"+16175550100", nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		deadline := time.Now().Add(5 * time.Second) // GSI3 is eventually consistent
+		for {
+			var err error
+			got, err = l.CustomersByAddress(ctx, "acme", tt.address)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.address, err)
+			}
+			if len(got) >= len(tt.want) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.address, diff)
+		}
+	}
+	if _, err := l.CustomersByAddress(ctx, "acme", "customer:C1"); err == nil {
+		t.Error("a customer address was looked up")
+	}
+}
+
+// TestIntegrationPutActionsNeverRevives: re-storing a plan leaves an action
+// an event changed as the event left it.
+func TestIntegrationPutActionsNeverRevives(t *testing.T) {
+	l, prefix := integrationLedger(t)
+	e, err := NewEngagement(l.api.(*dynamodb.Client), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
+	act := engagement.Action{Tenant: "acme", Customer: "C1", ID: "a1", Channel: consent.SMS, To: "tel:+16175550142",
+		Invoices: []string{"INV-1"}, At: at}
+	if n, err := e.PutActions(ctx, []engagement.Action{act}); err != nil || n != 1 {
+		t.Fatalf("PutActions: %d, %v", n, err)
+	}
+	claim := engagement.Claim{Tenant: "acme", EventID: "stop", Customer: "C1", Type: "sms.inbound", Hash: "h", AppliedAt: at, Expires: at.Add(time.Hour), Outcome: "applied"}
+	fx := engagement.Effects{Actions: []engagement.ActionChange{{ID: "a1", From: engagement.ActionPending, To: engagement.ActionCancelled, Reason: "opt-out"}},
+		Replan: &engagement.Replan{Reason: "opt-out reply", At: at}}
+	if err := e.Commit(ctx, claim, engagement.State{}, fx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.PutActions(ctx, []engagement.Action{act}); err != nil || n != 0 {
+		t.Fatalf("PutActions again: %d, %v; want nothing added", n, err)
+	}
+	got, err := e.Actions(ctx, "acme", "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := act
+	want.Status, want.Reason, want.Cause = engagement.ActionCancelled, "opt-out", "stop"
+	if diff := cmp.Diff([]engagement.Action{want}, got); diff != "" {
+		t.Errorf("actions (-want +got):\n%s", diff)
+	}
+	// The same action change again fails its condition: the store reports a
+	// conflict, so the consumer re-reads instead of overwriting.
+	claim.EventID = "stop-2"
+	if err := e.Commit(ctx, claim, engagement.State{}, fx); err == nil {
+		t.Error("a change from a status the action no longer has was committed")
+	}
+	if err := e.Commit(ctx, engagement.Claim{Tenant: "acme", EventID: "stop", Customer: "C1", Expires: at}, engagement.State{}, engagement.Effects{}); err != engagement.ErrDuplicate {
+		t.Errorf("claiming an applied event id again: %v, want ErrDuplicate", err)
+	}
+}
