@@ -12,8 +12,10 @@ LOCAL_ENV = AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=l
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DYNAMODB_PORT) \
 	AWS_ENDPOINT_URL_KINESIS=http://127.0.0.1:$(KINESIS_PORT) \
 	AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:$(LAMBDA_PORT) \
+	AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$(SQS_PORT) \
 	RECOUP_STATE_DIR=$(STATE_DIR) RECOUP_DYNAMODB_PORT=$(DYNAMODB_PORT) \
-	RECOUP_KINESIS_PORT=$(KINESIS_PORT) RECOUP_LAMBDA_PORT=$(LAMBDA_PORT)
+	RECOUP_KINESIS_PORT=$(KINESIS_PORT) RECOUP_LAMBDA_PORT=$(LAMBDA_PORT) \
+	RECOUP_SQS_PORT=$(SQS_PORT)
 
 # The dev stack (make up / demo) and the test stack (make test) use separate
 # ports and state, so tests never disturb a running demo.
@@ -21,7 +23,8 @@ STATE_DIR ?= $(CURDIR)/.local
 DYNAMODB_PORT ?= 8100
 KINESIS_PORT ?= 4567
 LAMBDA_PORT ?= 9001
-TEST_STACK = STATE_DIR=$(CURDIR)/.local/test DYNAMODB_PORT=8200 KINESIS_PORT=4667 LAMBDA_PORT=9101
+SQS_PORT ?= 9324
+TEST_STACK = STATE_DIR=$(CURDIR)/.local/test DYNAMODB_PORT=8200 KINESIS_PORT=4667 LAMBDA_PORT=9101 SQS_PORT=9424
 
 FUNCTIONS := $(notdir $(wildcard functions/*))
 # Local runs use the host's architecture; deployment builds arm64 (make lambdas LAMBDA_ARCH=arm64).
@@ -78,7 +81,7 @@ integration: cli lambdas
 		$(MAKE) --no-print-directory $(TEST_STACK) down; rm -rf $(CURDIR)/.local/test; exit $$status
 
 integration-run:
-	$(LOCAL_ENV) RECOUP_INTEGRATION=1 RECOUP_KINESIS_ENDPOINT=http://127.0.0.1:$(KINESIS_PORT) $(GO) test -count=1 -p 1 -run Integration ./... ./testdata/portfolio/
+	$(LOCAL_ENV) RECOUP_INTEGRATION=1 RECOUP_KINESIS_ENDPOINT=http://127.0.0.1:$(KINESIS_PORT) RECOUP_SQS_ENDPOINT=http://127.0.0.1:$(SQS_PORT) $(GO) test -count=1 -p 1 -run Integration ./... ./testdata/portfolio/
 
 # The compliance scenarios through the CLI, as a compliance officer runs them.
 scenarios: cli

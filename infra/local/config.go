@@ -14,6 +14,7 @@ const (
 	DefaultDynamoDBPort = 8100
 	DefaultKinesisPort  = 4567
 	DefaultLambdaPort   = 9001
+	DefaultSQSPort      = 9324
 )
 
 // Host is the loopback address every service is reached at. kinesalite and the
@@ -30,6 +31,7 @@ const (
 	EnvDynamoDBPort = "RECOUP_DYNAMODB_PORT"
 	EnvKinesisPort  = "RECOUP_KINESIS_PORT"
 	EnvLambdaPort   = "RECOUP_LAMBDA_PORT"
+	EnvSQSPort      = "RECOUP_SQS_PORT"
 	// EnvDynamoDBPersist=1 keeps DynamoDB Local's tables on disk in the
 	// state folder across restarts; by default they live in memory.
 	EnvDynamoDBPersist = "RECOUP_DYNAMODB_PERSIST"
@@ -55,6 +57,8 @@ type Config struct {
 	KinesisPort int
 	// LambdaPort is the Lambda host's port (default 9001).
 	LambdaPort int
+	// SQSPort is the SQS emulator's port (default 9324).
+	SQSPort int
 
 	// DynamoDBPersist keeps tables on disk (-dbPath) instead of in memory.
 	// Off by default: DynamoDB Local's on-disk SQLite store writes about
@@ -63,8 +67,8 @@ type Config struct {
 }
 
 // DefaultConfig returns the configuration for the repository at repoRoot,
-// applying the RECOUP_STATE_DIR, RECOUP_DYNAMODB_PORT, RECOUP_KINESIS_PORT
-// and RECOUP_LAMBDA_PORT environment variables. A malformed port variable
+// applying the RECOUP_STATE_DIR, RECOUP_DYNAMODB_PORT, RECOUP_KINESIS_PORT,
+// RECOUP_LAMBDA_PORT and RECOUP_SQS_PORT environment variables. A malformed port variable
 // leaves that port at 0, which [Config.Validate] (called by [Up], [Down],
 // [Status] and [Install]) reports; use [LoadConfig] to get the parse error
 // itself.
@@ -92,6 +96,7 @@ func LoadConfig(repoRoot string, getenv func(string) string) (Config, error) {
 		DynamoDBPort: DefaultDynamoDBPort,
 		KinesisPort:  DefaultKinesisPort,
 		LambdaPort:   DefaultLambdaPort,
+		SQSPort:      DefaultSQSPort,
 	}
 	if dir := getenv(EnvStateDir); dir != "" {
 		if !filepath.IsAbs(dir) {
@@ -108,6 +113,7 @@ func LoadConfig(repoRoot string, getenv func(string) string) (Config, error) {
 		{EnvDynamoDBPort, &cfg.DynamoDBPort},
 		{EnvKinesisPort, &cfg.KinesisPort},
 		{EnvLambdaPort, &cfg.LambdaPort},
+		{EnvSQSPort, &cfg.SQSPort},
 	} {
 		v := getenv(p.env)
 		if v == "" {
@@ -145,6 +151,7 @@ func (c Config) Validate() error {
 		{"DynamoDB", EnvDynamoDBPort, c.DynamoDBPort},
 		{"Kinesis", EnvKinesisPort, c.KinesisPort},
 		{"Lambda", EnvLambdaPort, c.LambdaPort},
+		{"SQS", EnvSQSPort, c.SQSPort},
 	} {
 		if p.port < 1 || p.port > 65535 {
 			errs = append(errs, fmt.Errorf("config: invalid %s port %d (set %s to a number from 1 to 65535)", p.name, p.port, p.env))
@@ -167,6 +174,9 @@ func (c Config) KinesisEndpoint() string { return endpoint(c.KinesisPort) }
 // LambdaEndpoint is the URL of the Lambda host, e.g. http://127.0.0.1:9001.
 func (c Config) LambdaEndpoint() string { return endpoint(c.LambdaPort) }
 
+// SQSEndpoint is the URL of the SQS emulator, e.g. http://127.0.0.1:9324.
+func (c Config) SQSEndpoint() string { return endpoint(c.SQSPort) }
+
 func endpoint(port int) string { return fmt.Sprintf("http://%s:%d", Host, port) }
 
 // Env returns the environment (KEY=value) that points AWS SDK clients at the
@@ -178,6 +188,7 @@ func Env(cfg Config) []string {
 		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS=" + cfg.DynamoDBEndpoint(),
 		"AWS_ENDPOINT_URL_KINESIS=" + cfg.KinesisEndpoint(),
 		"AWS_ENDPOINT_URL_LAMBDA=" + cfg.LambdaEndpoint(),
+		"AWS_ENDPOINT_URL_SQS=" + cfg.SQSEndpoint(),
 		"AWS_REGION=" + Region,
 		"AWS_ACCESS_KEY_ID=" + dummyAccessKey,
 		"AWS_SECRET_ACCESS_KEY=" + dummySecretKey,
@@ -242,6 +253,7 @@ func (c Config) logFile(name string) string { return filepath.Join(c.logsDir(), 
 func (c Config) pidFile(name string) string { return filepath.Join(c.pidsDir(), name+".pid") }
 func (c Config) lockFile() string           { return filepath.Join(c.StateDir, "stack.lock") }
 func (c Config) lambdaHostBinary() string   { return filepath.Join(c.binDir(), "lambdahost") }
+func (c Config) sqsBinary() string          { return filepath.Join(c.binDir(), "sqslocal") }
 func (c Config) lambdaHostPackageDir() string {
 	return filepath.Join(c.RepoRoot, "infra", "local", "cmd", "lambdahost")
 }

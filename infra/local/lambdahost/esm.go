@@ -55,6 +55,8 @@ type PollerOptions struct {
 	Logger *slog.Logger
 	// ShardRefreshInterval is how often shards are re-listed (default 10s).
 	ShardRefreshInterval time.Duration
+	// SQS sends on-failure records when the mapping has OnFailureQueue.
+	SQS SQSAPI
 }
 
 // KinesisPoller is one Kinesis event source mapping. Each shard is read by
@@ -75,6 +77,10 @@ type KinesisPoller struct {
 	state     checkpointState
 	failMu    sync.Mutex
 	lastSaveE string
+
+	sqs      SQSAPI
+	queueMu  sync.Mutex
+	queueURL string // OnFailureQueue's URL once known
 }
 
 // checkpointState is the persisted checkpoint file.
@@ -121,6 +127,7 @@ func NewKinesisPoller(m EventSourceMappingConfig, api KinesisAPI, inv Invoker, o
 		log:       opts.Logger.With("esm_function", m.Function, "stream", m.StreamName),
 		refresh:   opts.ShardRefreshInterval,
 		poll:      time.Duration(m.PollingIntervalMS) * time.Millisecond,
+		sqs:       opts.SQS,
 		state: checkpointState{
 			Function: m.Function,
 			Stream:   m.StreamName,
@@ -155,6 +162,14 @@ type shardExit struct {
 // stop and returns.
 func (p *KinesisPoller) Run(ctx context.Context) {
 	p.loadCheckpoints()
+	if p.m.OnFailureQueue != "" {
+		// Create the destination up front, as deploying a mapping with a
+		// destination needs the queue to exist; a failure here is retried
+		// at the first discarded batch.
+		if _, err := p.onFailureQueueURL(ctx); err != nil {
+			p.log.Error("on-failure queue not ready", "queue", p.m.OnFailureQueue, "err", err)
+		}
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 
@@ -656,6 +671,11 @@ func (p *KinesisPoller) giveUp(shard string, recs []types.Record, attempts int, 
 	if p.m.OnFailurePath != "" {
 		if err := p.appendFailure(rec); err != nil {
 			p.log.Error("writing on-failure record failed", "err", err)
+		}
+	}
+	if p.m.OnFailureQueue != "" {
+		if err := p.sendFailure(p.destinationRecord(shard, recs, attempts, rec.At)); err != nil {
+			p.log.Error("sending on-failure record to SQS failed", "queue", p.m.OnFailureQueue, "err", err)
 		}
 	}
 	p.setCheckpoint(shard, recs[len(recs)-1])

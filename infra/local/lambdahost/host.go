@@ -16,9 +16,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // Options tune a Host. The zero value is usable.
@@ -36,6 +38,10 @@ type Options struct {
 	// with the SDK's normal config loading (so AWS_ENDPOINT_URL_KINESIS or
 	// AWS_ENDPOINT_URL select kinesalite).
 	Kinesis KinesisAPI
+	// SQS sends on-failure records for mappings with on_failure_queue. If
+	// nil and such a mapping is enabled, Start builds a client the same way
+	// (AWS_ENDPOINT_URL_SQS selects the local emulator).
+	SQS SQSAPI
 	// Environ is the host environment passed through to instances
 	// (AWS_ENDPOINT_URL*, credentials, PATH...). Default os.Environ().
 	Environ []string
@@ -167,6 +173,19 @@ func (h *Host) Start(ctx context.Context) error {
 		}
 		h.opts.Kinesis = client
 	}
+	if h.opts.SQS == nil {
+		for _, m := range mappings {
+			if m.OnFailureQueue == "" {
+				continue
+			}
+			cfg, err := loadAWSConfig(ctx, h.region, h.environ)
+			if err != nil {
+				return fmt.Errorf("lambdahost: sqs client: %w", err)
+			}
+			h.opts.SQS = sqs.NewFromConfig(cfg)
+			break
+		}
+	}
 
 	ln, err := net.Listen("tcp", h.opts.Addr)
 	if err != nil {
@@ -191,6 +210,7 @@ func (h *Host) Start(ctx context.Context) error {
 			Region:               h.region,
 			Logger:               h.log,
 			ShardRefreshInterval: h.opts.ShardRefreshInterval,
+			SQS:                  h.opts.SQS,
 		})
 		h.pollers = append(h.pollers, p)
 		h.goBackground(func() { p.Run(h.baseCtx) })
@@ -441,13 +461,18 @@ func envLookup(environ []string, key string) string {
 // static credentials when none are configured: kinesalite accepts any, and
 // this avoids the SDK probing IMDS on a laptop.
 func newKinesisClient(ctx context.Context, region string, environ []string) (*kinesis.Client, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
-	if envLookup(environ, "AWS_ACCESS_KEY_ID") == "" && envLookup(environ, "AWS_PROFILE") == "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	cfg, err := loadAWSConfig(ctx, region, environ)
 	if err != nil {
 		return nil, err
 	}
 	return kinesis.NewFromConfig(cfg), nil
+}
+
+// loadAWSConfig is the SDK configuration both clients are built from.
+func loadAWSConfig(ctx context.Context, region string, environ []string) (aws.Config, error) {
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
+	if envLookup(environ, "AWS_ACCESS_KEY_ID") == "" && envLookup(environ, "AWS_PROFILE") == "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	return awsconfig.LoadDefaultConfig(ctx, opts...)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 )
@@ -36,7 +37,7 @@ func Require(t testing.TB, vars ...string) {
 		if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
 			t.Fatal("RECOUP_INTEGRATION is set but no AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL: refusing to run against real AWS")
 		}
-		for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_LAMBDA"} {
+		for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS", "RECOUP_SQS_ENDPOINT"} {
 			if e := os.Getenv(v); e != "" && !awsconfig.IsLoopback(e) {
 				t.Fatalf("%s=%s is not a loopback address; integration tests only talk to 127.0.0.1", v, e)
 			}
@@ -61,6 +62,21 @@ func DynamoDB(t testing.TB) (*dynamodb.Client, string) {
 		t.Fatal(err)
 	}
 	return awsconfig.DynamoDB(cfg), fmt.Sprintf("t%d-", time.Now().UnixNano())
+}
+
+// SQS returns a client for the local stack's SQS emulator
+// (RECOUP_SQS_ENDPOINT, which `make integration` sets) and a queue name no
+// other test uses, after Require. The caller creates the queue.
+func SQS(t testing.TB) (*sqs.Client, string) {
+	t.Helper()
+	Require(t, "RECOUP_SQS_ENDPOINT")
+	cfg, err := awsconfig.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := os.Getenv("RECOUP_SQS_ENDPOINT")
+	client := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = &endpoint })
+	return client, fmt.Sprintf("t%d", time.Now().UnixNano())
 }
 
 // Invoke calls a function on the local Lambda host (AWS_ENDPOINT_URL_LAMBDA)

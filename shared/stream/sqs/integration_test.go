@@ -1,0 +1,58 @@
+package sqs
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/recoup-dev/recoup/infra/local/localtest"
+	"github.com/recoup-dev/recoup/shared/deadletter"
+)
+
+// TestIntegrationDeadLetters puts letters on the local stack's SQS and reads
+// them back.
+func TestIntegrationDeadLetters(t *testing.T) {
+	client, name := localtest.SQS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	url, err := EnsureQueue(ctx, client, name, map[string]string{"MessageRetentionPeriod": "1209600"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := NewDeadLetters(client, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := letters(12, 64)
+	if err := sink.Put(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]deadletter.Letter{}
+	for len(got) < len(want) {
+		rs, err := Receive(ctx, client, url, 10, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) == 0 {
+			break
+		}
+		for _, r := range rs {
+			if r.DecodeErr != nil {
+				t.Fatalf("message %s: %v", r.MessageID, r.DecodeErr)
+			}
+			got[r.Letter.RecordID] = r.Letter
+			if err := Delete(ctx, client, url, r.ReceiptHandle); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wantByID := map[string]deadletter.Letter{}
+	for _, l := range want {
+		wantByID[l.RecordID] = l
+	}
+	if diff := cmp.Diff(wantByID, got); diff != "" {
+		t.Errorf("letters read back (-want +got):\n%s", diff)
+	}
+}
