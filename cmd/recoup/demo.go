@@ -92,5 +92,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// the Pacific coast and in Alaska and Hawaii, so the hours rules show.
 	at := cfg.AsOf.Add(15 * time.Hour)
 	fmt.Fprintf(stdout, "\n== 5. First plan through the dispatch gate (%s, every decision recorded and audited)\n", at.Format(time.RFC3339))
-	return runFirstPlan(ctx, stdout, stderr, store, ledger.TenantID(*tenant), at)
+	plan, outs, err := runFirstPlan(ctx, stdout, stderr, store, ledger.TenantID(*tenant), at)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(stdout, "\n== 6. A day of engagement on the Kinesis stream, applied by the engagement Lambda")
+	return engagementDay(ctx, stdout, store, ledger.TenantID(*tenant), plan, outs, *dir, cfg.Seed)
 }

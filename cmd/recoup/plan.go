@@ -21,41 +21,41 @@ import (
 // runFirstPlan plans one contact per overdue invoice on the customer's
 // usual channel and sends each plan through the dispatch gate (which
 // records it and its decision), then prints what the gate decided by rule.
-func runFirstPlan(ctx context.Context, w, progress io.Writer, store *dynamo.Ledger, tenant ledger.TenantID, at time.Time) error {
+func runFirstPlan(ctx context.Context, w, progress io.Writer, store *dynamo.Ledger, tenant ledger.TenantID, at time.Time) ([]strategy.Planned, []dispatch.Outcome, error) {
 	customers, err := store.Customers(ctx, tenant)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	contacts, err := store.ContactPoints(ctx, tenant)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	invoices, err := store.Invoices(ctx, tenant)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	disputes, err := store.Disputes(ctx, tenant)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	plan := strategy.FirstContacts(tenant, ledger.FirstParty, at, strategy.Accounts(customers, contacts, invoices, disputes))
 
 	cfg, err := awsconfig.Load(ctx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	client, prefix := awsconfig.DynamoDB(cfg), awsconfig.TablePrefix()
 	cs, err := dynamo.NewConsent(client, prefix)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	engines, err := compliance.LoadEngines(nil, "")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	gate, err := dynamo.NewGate(client, prefix, engines)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	// The demo plays the plan on its as-of date: the gate's clock is set
 	// there, since it refuses attempts dated away from its own time.
@@ -65,7 +65,7 @@ func runFirstPlan(ctx context.Context, w, progress io.Writer, store *dynamo.Ledg
 	// consent ledger first, so the gate reads them like any other consent.
 	for _, p := range plan {
 		if err := recordImportedConsent(ctx, cs, p); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 
@@ -102,9 +102,9 @@ func runFirstPlan(ctx context.Context, w, progress io.Writer, store *dynamo.Ledg
 	close(next)
 	wg.Wait()
 	if firstErr != nil {
-		return firstErr
+		return nil, nil, firstErr
 	}
-	return printDecisions(w, plan, outs)
+	return plan, outs, printDecisions(w, plan, outs)
 }
 
 // recordImportedConsent writes a contact point's imported consent state

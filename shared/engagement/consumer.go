@@ -96,8 +96,8 @@ const Source = "engagement"
 
 // poison marks an error that will fail the same way on every delivery.
 type poison struct {
-	kind, field string
-	err         error
+	kind string
+	err  error
 }
 
 func (p *poison) Error() string { return p.err.Error() }
