@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/recoup-dev/recoup/shared/dispatch"
 	"github.com/recoup-dev/recoup/shared/engagement"
 	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/money"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	"github.com/recoup-dev/recoup/shared/strategy"
 	"github.com/recoup-dev/recoup/shared/stream/kinesis"
@@ -303,13 +305,23 @@ func printEngagementLedger(ctx context.Context, w io.Writer, store *dynamo.Ledge
 	if err != nil {
 		return err
 	}
-	var paid, sum int64
+	paid := 0
+	sums := map[string]money.Amount{} // by currency: amounts in different currencies never add up
 	for _, p := range pays {
 		if fromEvents(p.Source) {
 			paid++
-			sum += p.Amount.Minor
+			code := p.Amount.Currency.Code()
+			if s, ok := sums[code]; ok {
+				p.Amount.Minor += s.Minor
+			}
+			sums[code] = p.Amount
 		}
 	}
+	var totals []string
+	for _, a := range sums {
+		totals = append(totals, a.String())
+	}
+	sort.Strings(totals)
 	ds, err := store.Disputes(ctx, tenant)
 	if err != nil {
 		return err
@@ -326,8 +338,8 @@ func printEngagementLedger(ctx context.Context, w io.Writer, store *dynamo.Ledge
 			promises++
 		}
 	}
-	fmt.Fprintf(w, "\n   ledger: %d payments recorded from events (%.2f USD), %d promises to pay, %d dispute(s) opened\n",
-		paid, float64(sum)/100, promises, disputes)
+	fmt.Fprintf(w, "\n   ledger: %d payments recorded from events (%s), %d promises to pay, %d dispute(s) opened\n",
+		paid, strings.Join(totals, ", "), promises, disputes)
 	// The outbox is read from an eventually consistent index: give it a moment.
 	var reqs []dynamo.ReplanRequest
 	for range 20 {
