@@ -39,9 +39,15 @@ type row struct {
 
 func main() {
 	out := flag.String("out", "BENCHMARKS.md", "report to write")
+	only := flag.Bool("engagement-only", false, "measure only the engagement figures, the latency against the stack "+
+		"AWS_ENDPOINT_URL_* point at (one started with `make up` on spare ports), to work on them")
 	flag.Parse()
 	ctx := context.Background()
-	if err := run(ctx, *out); err != nil {
+	do := run
+	if *only {
+		do = runEngagementOnly
+	}
+	if err := do(ctx, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks:", err)
 		os.Exit(1)
 	}
@@ -59,11 +65,20 @@ func run(ctx context.Context, out string) error {
 	}
 	rows = append(rows, goRows...)
 
+	handler, err := handlerBenchmark(ctx, root)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, handler)
+
 	tmp, err := os.MkdirTemp("", "recoup-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if err := prepareEngagementHost(ctx, root, tmp, filepath.Join(tmp, "state")); err != nil {
+		return err
+	}
 	stackRows, cfg, err := stackTimes(ctx, root, tmp)
 	// Stop the stack before its state folder goes (defers run last first).
 	defer func() { _ = local.Down(context.Background(), cfg, os.Stderr) }()
@@ -85,7 +100,28 @@ func run(ctx context.Context, out string) error {
 		return err
 	}
 	rows = append(rows, gateRows...)
+	latRows, err := engagementLatency(ctx, cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, latRows...)
 	return writeReport(out, rows)
+}
+
+func runEngagementOnly(ctx context.Context, out string) error {
+	root, err := local.FindRepoRoot(".")
+	if err != nil {
+		return err
+	}
+	handler, err := handlerBenchmark(ctx, root)
+	if err != nil {
+		return err
+	}
+	rows, err := engagementLatency(ctx, os.Getenv(local.EnvStateDir))
+	if err != nil {
+		return err
+	}
+	return writeReport(out, append([]row{handler}, rows...))
 }
 
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+\s+.*?([\d.]+) rows/s`)
@@ -171,9 +207,11 @@ func stackTimes(ctx context.Context, root, tmp string) ([]row, local.Config, err
 	}
 	install := time.Since(start)
 
+	// Ports of no other stack: dev (8100, 4567, 9001, 9324), make test
+	// (8200, 4667, 9101, 9424) and the others developers run side by side.
 	env := map[string]string{
 		local.EnvStateDir: filepath.Join(tmp, "state"), local.EnvDynamoDBPort: "8400",
-		local.EnvKinesisPort: "4767", local.EnvLambdaPort: "9201",
+		local.EnvKinesisPort: "4777", local.EnvLambdaPort: "9201", local.EnvSQSPort: "9224",
 	}
 	cfg, err := local.LoadConfig(root, func(k string) string { return env[k] })
 	if err != nil {

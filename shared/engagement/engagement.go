@@ -186,7 +186,14 @@ func (s State) Effects(ev events.Event) (Effects, error) {
 	}
 	ch := string(ev.Channel)
 	at := ev.OccurredAt
-	addr, hasAddr := contactAddress(ev)
+	// Parsing a phone number is the dearest step of most events, so only
+	// the events that act on the address normalise it.
+	var addr consent.Address
+	var hasAddr bool
+	switch ev.Payload.(type) {
+	case events.EmailBounced, events.EmailComplained, events.SMSInbound, events.ConsentGiven, events.ConsentRevoked:
+		addr, hasAddr = contactAddress(ev)
+	}
 	switch p := ev.Payload.(type) {
 	case events.EmailDelivered:
 		fx.Features.add(ch, SignalDelivered, at)
