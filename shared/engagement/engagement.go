@@ -136,8 +136,11 @@ func (f *Features) add(channel string, s Signal, at time.Time) {
 // State is what the store holds about a customer that events change.
 type State struct {
 	Standing dispatch.Standing
-	Features Features
-	Pending  []Action // actions not sent yet, any status but sent
+	// StandingVersion is the stored standing's version as read (0: none);
+	// a commit that changes the standing requires it to be unchanged.
+	StandingVersion int64
+	Features        Features
+	Pending         []Action // actions not sent yet, any status but sent
 }
 
 // OutcomeUpdate records how an attempt the gate decided ended. The gate
@@ -187,13 +190,7 @@ func (s State) Effects(ev events.Event) (Effects, error) {
 	ch := string(ev.Channel)
 	at := ev.OccurredAt
 	// Parsing a phone number is the dearest step of most events, so only
-	// the events that act on the address normalise it.
-	var addr consent.Address
-	var hasAddr bool
-	switch ev.Payload.(type) {
-	case events.EmailBounced, events.EmailComplained, events.SMSInbound, events.ConsentGiven, events.ConsentRevoked:
-		addr, hasAddr = contactAddress(ev)
-	}
+	// the cases that act on the address normalise it.
 	switch p := ev.Payload.(type) {
 	case events.EmailDelivered:
 		fx.Features.add(ch, SignalDelivered, at)
@@ -209,7 +206,7 @@ func (s State) Effects(ev events.Event) (Effects, error) {
 		fx.Features.add(ch, SignalBounced, at)
 		fx.Outcome = outcome(ev, p.AttemptID, compliance.OutcomeBounced)
 		fx.Note = "email bounced (" + string(p.BounceType) + ")"
-		if p.BounceType == events.BouncePermanent && hasAddr {
+		if addr, ok := contactAddress(ev); ok && p.BounceType == events.BouncePermanent {
 			// The address is dead: nothing more should go to it, and the
 			// planner should pick another route.
 			fx.Actions = s.change(func(a Action) bool { return a.To == addr }, ActionCancelled, "permanent bounce", time.Time{})
@@ -217,7 +214,7 @@ func (s State) Effects(ev events.Event) (Effects, error) {
 		}
 	case events.EmailComplained:
 		fx.Features.add(ch, SignalComplained, at)
-		if hasAddr {
+		if addr, ok := contactAddress(ev); ok {
 			// A spam complaint is the person asking us to stop e-mailing
 			// that address (a revocation by reasonable means, and a refused
 			// medium under 12 CFR 1006.14(h)).
@@ -240,7 +237,15 @@ func (s State) Effects(ev events.Event) (Effects, error) {
 		fx.Outcome = outcome(ev, p.AttemptID, compliance.OutcomeBounced)
 		fx.Note = "text failed"
 	case events.SMSInbound:
-		if revoked, keyword := compliance.Revocation(p.Text); revoked && hasAddr {
+		revoked, keyword := compliance.Revocation(p.Text)
+		var (
+			addr consent.Address
+			ok   bool
+		)
+		if revoked {
+			addr, ok = contactAddress(ev)
+		}
+		if ok {
 			fx.Features.add(ch, SignalOptOut, at)
 			fx.Consent = append(fx.Consent, consent.Revoke{ID: ev.ID, Tenant: ev.Tenant, Address: addr,
 				Channels: []consent.Channel{consent.SMS}, Via: consent.ViaSMSReply, At: at, Text: p.Text})
@@ -316,7 +321,8 @@ func (s State) Effects(ev events.Event) (Effects, error) {
 		fx.Replan = &Replan{Reason: "cease request", At: at}
 		fx.Note = "cease request"
 	case events.ConsentGiven:
-		if !hasAddr {
+		addr, ok := contactAddress(ev)
+		if !ok {
 			return fx, fmt.Errorf("event %s: consent.given needs a contact point", ev.ID)
 		}
 		fx.Consent = append(fx.Consent, consent.Grant{ID: ev.ID, Tenant: ev.Tenant, Address: addr,
@@ -324,7 +330,8 @@ func (s State) Effects(ev events.Event) (Effects, error) {
 		fx.Replan = &Replan{Reason: "consent given", At: at}
 		fx.Note = "consent given for " + string(p.Channel)
 	case events.ConsentRevoked:
-		if !hasAddr {
+		addr, ok := contactAddress(ev)
+		if !ok {
 			return fx, fmt.Errorf("event %s: consent.revoked needs a contact point", ev.ID)
 		}
 		chans := make([]consent.Channel, 0, len(p.Channels))

@@ -35,9 +35,10 @@ type memStore struct {
 }
 
 type memState struct {
-	standing dispatch.Standing
-	features engagement.Features
-	actions  []engagement.Action
+	standing        dispatch.Standing
+	standingVersion int64
+	features        engagement.Features
+	actions         []engagement.Action
 }
 
 func newMemStore() *memStore {
@@ -74,7 +75,7 @@ func (m *memStore) Load(_ context.Context, tenant ledger.TenantID, customer stri
 	// A copy, as a read from DynamoDB would be: the consumer must not be
 	// able to change the stored state except through Commit.
 	st := engagement.State{Standing: dispatch.Standing{Flags: slices.Clone(s.standing.Flags), Disputes: slices.Clone(s.standing.Disputes)},
-		Features: s.features.Clone()}
+		StandingVersion: s.standingVersion, Features: s.features.Clone()}
 	for _, a := range s.actions {
 		if a.Status != engagement.ActionSent {
 			a.Invoices = slices.Clone(a.Invoices)
@@ -107,7 +108,8 @@ func (m *memStore) Commit(_ context.Context, c engagement.Claim, base engagement
 		s = &memState{}
 	}
 	writeFeatures := fx.Features.Events != base.Features.Events
-	if writeFeatures && s.features.Version != base.Features.Version {
+	if writeFeatures && s.features.Version != base.Features.Version ||
+		fx.Standing != nil && s.standingVersion != base.StandingVersion {
 		return fmt.Errorf("%w (event %s)", engagement.ErrConflict, c.EventID)
 	}
 	// Every condition is checked before anything is written: the DynamoDB
@@ -123,6 +125,7 @@ func (m *memStore) Commit(_ context.Context, c engagement.Claim, base engagement
 	m.commits++
 	if fx.Standing != nil {
 		s.standing = *fx.Standing
+		s.standingVersion = base.StandingVersion + 1
 	}
 	if writeFeatures {
 		f := fx.Features.Clone()

@@ -80,7 +80,7 @@ func consentEntrySK(e consent.Entry) string {
 	return "EVT#" + consentStamp(e.At) + "#" + e.Event + "#" + string(e.Channel)
 }
 
-func consentKey(pk, sk string) map[string]types.AttributeValue {
+func itemKey(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		"PK": &types.AttributeValueMemberS{Value: pk},
 		"SK": &types.AttributeValueMemberS{Value: sk},
@@ -463,7 +463,7 @@ func (c *Consent) Current(ctx context.Context, tenant ledger.TenantID, address c
 	}
 	res, err := c.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(c.table),
-		Key:            consentKey(consentAddressPK(tenant, address), consentStateSK(channel)),
+		Key:            itemKey(consentAddressPK(tenant, address), consentStateSK(channel)),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -582,7 +582,7 @@ func (c *Consent) ForCustomer(ctx context.Context, tenant ledger.TenantID, custo
 	for i := 0; i < len(keys); i += 100 {
 		var batch []map[string]types.AttributeValue
 		for _, k := range keys[i:min(i+100, len(keys))] {
-			batch = append(batch, consentKey(consentAddressPK(tenant, k.a), consentStateSK(k.c)))
+			batch = append(batch, itemKey(consentAddressPK(tenant, k.a), consentStateSK(k.c)))
 		}
 		items, err := c.batchGet(ctx, batch)
 		if err != nil {
@@ -639,7 +639,7 @@ func (c *Consent) StateCheck(tenant ledger.TenantID, st consent.Status) (types.T
 	}
 	cc := &types.ConditionCheck{
 		TableName: aws.String(c.table),
-		Key:       consentKey(consentAddressPK(tenant, st.Address), consentStateSK(st.Channel)),
+		Key:       itemKey(consentAddressPK(tenant, st.Address), consentStateSK(st.Channel)),
 	}
 	if st.Version == 0 {
 		cc.ConditionExpression = aws.String("attribute_not_exists(PK)")

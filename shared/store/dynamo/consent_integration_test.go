@@ -451,7 +451,7 @@ func TestIntegrationConsentStateCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		put := types.TransactWriteItem{Put: &types.Put{TableName: aws.String(prefix + ContactsTable),
-			Item: consentKey("T#acme#C#C1", fmt.Sprintf("ATT#%d", n))}}
+			Item: itemKey("T#acme#C#C1", fmt.Sprintf("ATT#%d", n))}}
 		_, err = client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{check, put}})
 		return err
 	}

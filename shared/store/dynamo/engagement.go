@@ -61,9 +61,6 @@ func claimPK(t ledger.TenantID, id string) string   { return "T#" + string(t) + 
 func featuresPK(t ledger.TenantID, c string) string { return "T#" + string(t) + "#E#" + c }
 func planPK(t ledger.TenantID, c string) string     { return "T#" + string(t) + "#P#" + c }
 func replanIndexPK(t ledger.TenantID) string        { return "T#" + string(t) + "#REPLAN" }
-func keyOfItem(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk}}
-}
 
 type claimItem struct {
 	PK        string `dynamodbav:"PK"`
@@ -127,24 +124,9 @@ type replanItem struct {
 	RequestedAt string `dynamodbav:"requested_at"`
 }
 
-func rfc(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
-
-func parseRFC(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t.UTC(), err
-}
-
 // Claimed implements engagement.Store (strongly consistent GetItem).
 func (e *Engagement) Claimed(ctx context.Context, tenant ledger.TenantID, id string) (engagement.Claim, bool, error) {
-	out, err := e.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.table), Key: keyOfItem(claimPK(tenant, id), claimSK),
+	out, err := e.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.table), Key: itemKey(claimPK(tenant, id), claimSK),
 		ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return engagement.Claim{}, false, fmt.Errorf("read claim of event %s: %w", id, err)
@@ -156,7 +138,10 @@ func (e *Engagement) Claimed(ctx context.Context, tenant ledger.TenantID, id str
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return engagement.Claim{}, false, fmt.Errorf("decode claim of event %s: %w", id, err)
 	}
-	at, _ := parseRFC(it.AppliedAt)
+	at, err := parseInstant("applied_at of claim "+id, it.AppliedAt)
+	if err != nil {
+		return engagement.Claim{}, false, err
+	}
 	return engagement.Claim{Tenant: tenant, EventID: id, Customer: it.Customer, Type: events.Type(it.Type), Hash: it.Hash,
 		AppliedAt: at, Expires: time.Unix(it.ExpiresAt, 0).UTC(), Outcome: it.Outcome}, true, nil
 }
@@ -164,14 +149,15 @@ func (e *Engagement) Claimed(ctx context.Context, tenant ledger.TenantID, id str
 // Load implements engagement.Store: the standing, the features and every
 // action not yet sent, all read strongly consistent.
 func (e *Engagement) Load(ctx context.Context, tenant ledger.TenantID, customer string) (engagement.State, error) {
-	var st engagement.State
-	stand, _, err := e.standing(ctx, tenant, customer)
-	if err != nil {
+	var (
+		st  engagement.State
+		err error
+	)
+	if st.Standing, st.StandingVersion, err = e.standing(ctx, tenant, customer); err != nil {
 		return st, err
 	}
-	st.Standing = stand
 	out, err := e.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.table),
-		Key: keyOfItem(featuresPK(tenant, customer), featuresSK), ConsistentRead: aws.Bool(true)})
+		Key: itemKey(featuresPK(tenant, customer), featuresSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return st, fmt.Errorf("read engagement features of %s: %w", customer, err)
 	}
@@ -189,11 +175,11 @@ func (e *Engagement) Load(ctx context.Context, tenant ledger.TenantID, customer 
 			}
 		}
 		for ch, s := range it.LastResponse {
-			if f.LastResponse[ch], err = parseRFC(s); err != nil {
+			if f.LastResponse[ch], err = parseInstant("last response on "+ch, s); err != nil {
 				return st, fmt.Errorf("engagement features of %s: %w", customer, err)
 			}
 		}
-		if f.LastEventAt, err = parseRFC(it.LastEventAt); err != nil {
+		if f.LastEventAt, err = parseInstant("last_event_at", it.LastEventAt); err != nil {
 			return st, fmt.Errorf("engagement features of %s: %w", customer, err)
 		}
 		st.Features = f
@@ -213,7 +199,7 @@ func (e *Engagement) Load(ctx context.Context, tenant ledger.TenantID, customer 
 // standing reads the STANDING item; version 0 when there is none.
 func (e *Engagement) standing(ctx context.Context, tenant ledger.TenantID, customer string) (dispatch.Standing, int64, error) {
 	out, err := e.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.table),
-		Key: keyOfItem(customerPK(tenant, customer), standingSK), ConsistentRead: aws.Bool(true)})
+		Key: itemKey(customerPK(tenant, customer), standingSK), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return dispatch.Standing{}, 0, fmt.Errorf("read standing of %s: %w", customer, err)
 	}
@@ -233,7 +219,7 @@ func decodeStanding(av map[string]types.AttributeValue, customer string) (dispat
 		s.Flags = append(s.Flags, compliance.Flag(f))
 	}
 	for _, d := range it.Disputes {
-		at, err := parseRFC(d.At)
+		at, err := parseInstant("dispute time", d.At)
 		if err != nil {
 			return s, 0, fmt.Errorf("standing of %s: dispute %s: %w", customer, d.EventID, err)
 		}
@@ -268,8 +254,8 @@ func (e *Engagement) Actions(ctx context.Context, tenant ledger.TenantID, custom
 				To: consent.Address(it.To), Invoices: it.Invoices, Status: engagement.ActionStatus(it.Status),
 				Reason: it.Reason, Cause: it.Cause}
 			var err1, err2 error
-			a.At, err1 = parseRFC(it.At)
-			a.Until, err2 = parseRFC(it.Until)
+			a.At, err1 = parseInstant("at", it.At)
+			a.Until, err2 = parseInstant("until", it.Until)
 			if err := errors.Join(err1, err2); err != nil {
 				return nil, fmt.Errorf("planned action %s: %w", it.ID, err)
 			}
@@ -297,8 +283,8 @@ func (e *Engagement) PutActions(ctx context.Context, acts []engagement.Action) (
 			a.Status = engagement.ActionPending
 		}
 		item, err := attributevalue.MarshalMap(actionItem{PK: planPK(a.Tenant, a.Customer), SK: actionSK + a.ID, ID: a.ID,
-			Customer: a.Customer, Channel: string(a.Channel), To: string(a.To), Invoices: a.Invoices, At: rfc(a.At),
-			Status: string(a.Status), Reason: a.Reason, Cause: a.Cause, Until: rfc(a.Until)})
+			Customer: a.Customer, Channel: string(a.Channel), To: string(a.To), Invoices: a.Invoices, At: instant(a.At),
+			Status: string(a.Status), Reason: a.Reason, Cause: a.Cause, Until: instant(a.Until)})
 		if err != nil {
 			return added, fmt.Errorf("encode planned action %s: %w", a.ID, err)
 		}
@@ -347,7 +333,7 @@ func (e *Engagement) Replans(ctx context.Context, tenant ledger.TenantID, since 
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return nil, fmt.Errorf("decode re-plan request: %w", err)
 			}
-			at, err := parseRFC(it.RequestedAt)
+			at, err := parseInstant("requested_at", it.RequestedAt)
 			if err != nil {
 				return nil, fmt.Errorf("re-plan request of %s: %w", it.Customer, err)
 			}
@@ -365,7 +351,7 @@ func (e *Engagement) Replans(ctx context.Context, tenant ledger.TenantID, since 
 // (checked against its old one) and the re-plan request.
 func (e *Engagement) Commit(ctx context.Context, c engagement.Claim, base engagement.State, fx engagement.Effects) error {
 	claim, err := attributevalue.MarshalMap(claimItem{PK: claimPK(c.Tenant, c.EventID), SK: claimSK, Customer: c.Customer,
-		Type: string(c.Type), Hash: c.Hash, AppliedAt: rfc(c.AppliedAt), Outcome: c.Outcome, ExpiresAt: c.Expires.Unix()})
+		Type: string(c.Type), Hash: c.Hash, AppliedAt: instant(c.AppliedAt), Outcome: c.Outcome, ExpiresAt: c.Expires.Unix()})
 	if err != nil {
 		return fmt.Errorf("encode claim of event %s: %w", c.EventID, err)
 	}
@@ -373,7 +359,7 @@ func (e *Engagement) Commit(ctx context.Context, c engagement.Claim, base engage
 		ConditionExpression: aws.String("attribute_not_exists(PK)")}}}
 	bump := false
 	if fx.Standing != nil {
-		it, err := e.standingPut(ctx, c, *fx.Standing)
+		it, err := e.standingPut(c, base.StandingVersion, *fx.Standing)
 		if err != nil {
 			return err
 		}
@@ -391,7 +377,7 @@ func (e *Engagement) Commit(ctx context.Context, c engagement.Claim, base engage
 	if bump {
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName:        aws.String(e.table),
-			Key:              keyOfItem(customerPK(c.Tenant, c.Customer), versionSK),
+			Key:              itemKey(customerPK(c.Tenant, c.Customer), versionSK),
 			UpdateExpression: aws.String("SET version = if_not_exists(version, :zero) + :one"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":zero": &types.AttributeValueMemberN{Value: "0"}, ":one": &types.AttributeValueMemberN{Value: "1"},
@@ -408,7 +394,7 @@ func (e *Engagement) Commit(ctx context.Context, c engagement.Claim, base engage
 	for _, ch := range fx.Actions {
 		upd := &types.Update{
 			TableName:                aws.String(e.table),
-			Key:                      keyOfItem(planPK(c.Tenant, c.Customer), actionSK+ch.ID),
+			Key:                      itemKey(planPK(c.Tenant, c.Customer), actionSK+ch.ID),
 			UpdateExpression:         aws.String("SET #s = :to, reason = :r, cause = :c REMOVE #u"),
 			ConditionExpression:      aws.String("#s = :from"),
 			ExpressionAttributeNames: map[string]string{"#s": "status", "#u": "until"},
@@ -419,7 +405,7 @@ func (e *Engagement) Commit(ctx context.Context, c engagement.Claim, base engage
 		}
 		if !ch.Until.IsZero() {
 			upd.UpdateExpression = aws.String("SET #s = :to, reason = :r, cause = :c, #u = :u")
-			upd.ExpressionAttributeValues[":u"] = &types.AttributeValueMemberS{Value: rfc(ch.Until)}
+			upd.ExpressionAttributeValues[":u"] = &types.AttributeValueMemberS{Value: instant(ch.Until)}
 		}
 		items = append(items, types.TransactWriteItem{Update: upd})
 	}
@@ -427,7 +413,7 @@ func (e *Engagement) Commit(ctx context.Context, c engagement.Claim, base engage
 		at := stamp(fx.Replan.At)
 		item, err := attributevalue.MarshalMap(replanItem{PK: planPK(c.Tenant, c.Customer), SK: replanSK + at + "#" + c.EventID,
 			GSI1PK: replanIndexPK(c.Tenant), GSI1SK: at + "#" + c.Customer + "#" + c.EventID, Customer: c.Customer,
-			Event: c.EventID, Reason: fx.Replan.Reason, RequestedAt: rfc(fx.Replan.At)})
+			Event: c.EventID, Reason: fx.Replan.Reason, RequestedAt: instant(fx.Replan.At)})
 		if err != nil {
 			return fmt.Errorf("encode re-plan request of event %s: %w", c.EventID, err)
 		}
@@ -461,20 +447,17 @@ func (e *Engagement) Commit(ctx context.Context, c engagement.Claim, base engage
 	return nil
 }
 
-// standingPut writes the new standing conditioned on the version read now;
-// the base state's standing was read by Load a moment earlier, and a newer
-// one fails the condition, so the consumer re-decides.
-func (e *Engagement) standingPut(ctx context.Context, c engagement.Claim, s dispatch.Standing) (types.TransactWriteItem, error) {
-	_, version, err := e.standing(ctx, c.Tenant, c.Customer)
-	if err != nil {
-		return types.TransactWriteItem{}, err
-	}
+// standingPut writes the new standing conditioned on the version Load read:
+// the effects were worked out from that standing, so a newer one (another
+// event committed meanwhile) fails the condition and the consumer re-decides
+// rather than overwrite it.
+func (e *Engagement) standingPut(c engagement.Claim, version int64, s dispatch.Standing) (types.TransactWriteItem, error) {
 	it := standingItem{PK: customerPK(c.Tenant, c.Customer), SK: standingSK, Version: version + 1}
 	for _, f := range s.Flags {
 		it.Flags = append(it.Flags, string(f))
 	}
 	for _, d := range s.Disputes {
-		it.Disputes = append(it.Disputes, disputeAV{Debt: d.Debt, At: rfc(d.At), Written: d.Written, EventID: d.EventID})
+		it.Disputes = append(it.Disputes, disputeAV{Debt: d.Debt, At: instant(d.At), Written: d.Written, EventID: d.EventID})
 	}
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
@@ -496,7 +479,7 @@ func (e *Engagement) standingPut(ctx context.Context, c engagement.Claim, s disp
 // counts against the caps.
 func (e *Engagement) outcomeWrites(ctx context.Context, c engagement.Claim, o engagement.OutcomeUpdate) ([]types.TransactWriteItem, error) {
 	pk := customerPK(c.Tenant, c.Customer)
-	out, err := e.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.table), Key: keyOfItem(pk, attemptIDSK+o.AttemptID),
+	out, err := e.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.table), Key: itemKey(pk, attemptIDSK+o.AttemptID),
 		ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, fmt.Errorf("look up attempt %s: %w", o.AttemptID, err)
@@ -514,7 +497,7 @@ func (e *Engagement) outcomeWrites(ctx context.Context, c engagement.Claim, o en
 		}
 		return []types.TransactWriteItem{{Update: &types.Update{
 			TableName:                 aws.String(e.table),
-			Key:                       keyOfItem(pk, sk),
+			Key:                       itemKey(pk, sk),
 			UpdateExpression:          aws.String("SET outcome = :o"),
 			ConditionExpression:       aws.String("attribute_exists(PK)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":o": &types.AttributeValueMemberS{Value: string(o.Outcome)}},
@@ -524,7 +507,7 @@ func (e *Engagement) outcomeWrites(ctx context.Context, c engagement.Claim, o en
 		return nil, fmt.Errorf("attempt %s is unknown and the event does not say when or how it was made", o.AttemptID)
 	}
 	sk := attemptSK + stamp(o.At) + "#" + o.AttemptID
-	it := attemptItem{PK: pk, SK: sk, ID: o.AttemptID, At: rfc(o.At), Channel: string(o.Channel), Debt: o.Debt, To: o.To,
+	it := attemptItem{PK: pk, SK: sk, ID: o.AttemptID, At: instant(o.At), Channel: string(o.Channel), Debt: o.Debt, To: o.To,
 		Outcome: string(o.Outcome), Decision: string(compliance.Allow),
 		Reason: "recorded from a reported outcome: this attempt was not dispatched through the gate"}
 	if o.Debt != "" {
@@ -534,7 +517,7 @@ func (e *Engagement) outcomeWrites(ctx context.Context, c engagement.Claim, o en
 	if err != nil {
 		return nil, fmt.Errorf("encode attempt %s: %w", o.AttemptID, err)
 	}
-	claim := keyOfItem(pk, attemptIDSK+o.AttemptID)
+	claim := itemKey(pk, attemptIDSK+o.AttemptID)
 	claim["att_sk"] = &types.AttributeValueMemberS{Value: sk}
 	return []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(e.table), Item: claim, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
@@ -564,7 +547,7 @@ func (e *Engagement) findAttempt(ctx context.Context, pk, id string) (string, er
 
 func (e *Engagement) featuresPut(c engagement.Claim, baseVersion int64, f engagement.Features) (types.TransactWriteItem, error) {
 	it := featuresItem{PK: featuresPK(c.Tenant, c.Customer), SK: featuresSK, Counts: map[string]map[string]int{},
-		LastResponse: map[string]string{}, LastEventAt: rfc(f.LastEventAt), Events: f.Events, Version: baseVersion + 1}
+		LastResponse: map[string]string{}, LastEventAt: instant(f.LastEventAt), Events: f.Events, Version: baseVersion + 1}
 	for ch, m := range f.Counts {
 		it.Counts[ch] = map[string]int{}
 		for s, n := range m {
@@ -572,7 +555,7 @@ func (e *Engagement) featuresPut(c engagement.Claim, baseVersion int64, f engage
 		}
 	}
 	for ch, t := range f.LastResponse {
-		it.LastResponse[ch] = rfc(t)
+		it.LastResponse[ch] = instant(t)
 	}
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {

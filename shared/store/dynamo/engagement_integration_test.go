@@ -2,13 +2,16 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/consent"
+	"github.com/recoup-dev/recoup/shared/dispatch"
 	"github.com/recoup-dev/recoup/shared/engagement"
 	"github.com/recoup-dev/recoup/shared/ledger"
 )
@@ -106,5 +109,40 @@ func TestIntegrationPutActionsNeverRevives(t *testing.T) {
 	}
 	if err := e.Commit(ctx, engagement.Claim{Tenant: "acme", EventID: "stop", Customer: "C1", Expires: at}, engagement.State{}, engagement.Effects{}); err != engagement.ErrDuplicate {
 		t.Errorf("claiming an applied event id again: %v, want ErrDuplicate", err)
+	}
+}
+
+// TestIntegrationStaleStandingIsRefused: effects worked out from a standing
+// that another event has changed since are refused (ErrConflict), never
+// written over it; the consumer then loads and decides again.
+func TestIntegrationStaleStandingIsRefused(t *testing.T) {
+	l, prefix := integrationLedger(t)
+	e, err := NewEngagement(l.api.(*dynamodb.Client), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
+	stale, err := e.Load(ctx, "acme", "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := func(id string) engagement.Claim {
+		return engagement.Claim{Tenant: "acme", EventID: id, Customer: "C1", Hash: id, AppliedAt: at, Expires: at.Add(time.Hour), Outcome: "applied"}
+	}
+	hardship := dispatch.Standing{Flags: []compliance.Flag{compliance.FlagHardship}}
+	if err := e.Commit(ctx, claim("hardship"), stale, engagement.Effects{Standing: &hardship}); err != nil {
+		t.Fatal(err)
+	}
+	dispute := dispatch.Standing{Disputes: []dispatch.Dispute{{Debt: "INV-1", At: at, EventID: "dispute"}}}
+	if err := e.Commit(ctx, claim("dispute"), stale, engagement.Effects{Standing: &dispute}); !errors.Is(err, engagement.ErrConflict) {
+		t.Fatalf("a dispute worked out from the standing before the hardship: %v, want ErrConflict", err)
+	}
+	fresh, err := e.Load(ctx, "acme", "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(hardship, fresh.Standing); diff != "" || fresh.StandingVersion != 1 {
+		t.Errorf("standing after the refused commit (version %d) (-want +got):\n%s", fresh.StandingVersion, diff)
 	}
 }
