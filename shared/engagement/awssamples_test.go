@@ -1,4 +1,4 @@
-package engagement
+package engagement_test
 
 import (
 	"context"
@@ -12,19 +12,8 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/recoup-dev/recoup/shared/deadletter"
+	"github.com/recoup-dev/recoup/shared/engagement"
 )
-
-type keptLetters []deadletter.Letter
-
-func (k *keptLetters) Put(_ context.Context, ls []deadletter.Letter) error {
-	for _, l := range ls {
-		if err := l.Validate(); err != nil {
-			return err
-		}
-	}
-	*k = append(*k, ls...)
-	return nil
-}
 
 // TestAWSSamplesThroughTheConsumer hands every sample event shipped with
 // aws-lambda-go to the consumer as its Lambda input: only the Kinesis
@@ -58,13 +47,13 @@ func TestAWSSamplesThroughTheConsumer(t *testing.T) {
 			t.Logf("%s unmarshals into a Kinesis event with %d records", name, len(in.Records))
 		}
 		withRecords++
-		var dlq keptLetters
-		c := &Consumer{DLQ: &dlq}
+		dlq := &letters{}
+		c := &engagement.Consumer{DLQ: dlq}
 		resp, res := c.HandleBatch(context.Background(), in)
 		if len(resp.BatchItemFailures) != 0 || res.DeadLettered != len(in.Records) || res.Applied != 0 {
 			t.Errorf("%s: %+v, %+v; want every record dead-lettered and none failed", name, resp, res)
 		}
-		for _, l := range dlq {
+		for _, l := range dlq.ls {
 			if l.Kind != deadletter.KindInvalid || l.Reason == "" {
 				t.Errorf("%s: letter %+v, want an invalid record with its reason", name, l)
 			}

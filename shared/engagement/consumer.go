@@ -76,7 +76,7 @@ type Consumer struct {
 	Now     func() time.Time
 	// ClaimTTL is how long an applied event id is remembered. It must be
 	// longer than the stream's retention; the default is 8 days, one more
-	// than the 7 days the CDK stack retains records for.
+	// than the 7-day retention the CDK issue plans for the stream (AWS allows up to 365).
 	ClaimTTL time.Duration
 	// MaxConflicts bounds the re-decisions of one event before the record
 	// is failed (and so retried by Lambda).
@@ -120,7 +120,22 @@ func (c *Consumer) HandleBatch(ctx context.Context, in lambdaevents.KinesisEvent
 		res     Result
 		blocked = map[string]bool{}
 	)
-	for _, rec := range in.Records {
+	// Decode every record first, so the customers they name are looked up
+	// with one BatchGetItem per tenant rather than one call per record.
+	decoded := make([]decodedRecord, len(in.Records))
+	byTenant := map[ledger.TenantID][]string{}
+	for i, rec := range in.Records {
+		decoded[i].ev, decoded[i].err = events.DecodeKinesisRecord(rec)
+		if decoded[i].err == nil {
+			byTenant[decoded[i].ev.Tenant] = append(byTenant[decoded[i].ev.Tenant], decoded[i].ev.Customer)
+		}
+	}
+	known := make(map[ledger.TenantID]customerLookup, len(byTenant))
+	for t, ids := range byTenant {
+		found, err := c.Ledger.ExistingCustomers(ctx, t, ids)
+		known[t] = customerLookup{found, err}
+	}
+	for i, rec := range in.Records {
 		key := rec.Kinesis.PartitionKey
 		fail := func() {
 			resp.BatchItemFailures = append(resp.BatchItemFailures,
@@ -131,7 +146,7 @@ func (c *Consumer) HandleBatch(ctx context.Context, in lambdaevents.KinesisEvent
 			fail()
 			continue
 		}
-		outcome, err := c.record(ctx, rec)
+		outcome, err := c.record(ctx, rec, decoded[i], known)
 		switch {
 		case err != nil:
 			res.Failed++
@@ -152,14 +167,27 @@ func (c *Consumer) HandleBatch(ctx context.Context, in lambdaevents.KinesisEvent
 	return resp, res
 }
 
+// decodedRecord is a record's event, or why it does not decode.
+type decodedRecord struct {
+	ev  events.Event
+	err error
+}
+
+// customerLookup is which customers of one tenant the ledger holds; err
+// fails (and so retries) every record of the tenant in the batch.
+type customerLookup struct {
+	found map[string]bool
+	err   error
+}
+
 // record applies one record. It returns "applied", "duplicate" or the kind
 // of dead letter written; an error means nothing is settled and the record
 // must be retried.
-func (c *Consumer) record(ctx context.Context, rec lambdaevents.KinesisEventRecord) (string, error) {
-	ev, err := events.DecodeKinesisRecord(rec)
-	if err != nil {
-		kind, field := classify(err)
-		return kind, c.letter(ctx, rec, nil, kind, field, err)
+func (c *Consumer) record(ctx context.Context, rec lambdaevents.KinesisEventRecord, d decodedRecord, known map[ledger.TenantID]customerLookup) (string, error) {
+	ev := d.ev
+	if d.err != nil {
+		kind, field := classify(d.err)
+		return kind, c.letter(ctx, rec, nil, kind, field, d.err)
 	}
 	canon, err := events.Encode(ev)
 	if err != nil {
@@ -183,11 +211,11 @@ func (c *Consumer) record(ctx context.Context, rec lambdaevents.KinesisEventReco
 		return "duplicate", nil
 	}
 
-	known, err := c.Ledger.ExistingCustomers(ctx, ev.Tenant, []string{ev.Customer})
-	if err != nil {
-		return "", err
+	lookup := known[ev.Tenant]
+	if lookup.err != nil {
+		return "", lookup.err
 	}
-	if !known[ev.Customer] {
+	if !lookup.found[ev.Customer] {
 		return c.unknownCustomer(ctx, rec, ev, claim)
 	}
 
