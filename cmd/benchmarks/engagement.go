@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,9 +19,9 @@ import (
 	"time"
 
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/recoup-dev/recoup/events"
+	"github.com/recoup-dev/recoup/infra/local"
 	"github.com/recoup-dev/recoup/infra/local/lambdahost"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/consent"
@@ -28,18 +29,11 @@ import (
 	"github.com/recoup-dev/recoup/shared/money"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	"github.com/recoup-dev/recoup/shared/stream/kinesis"
-	sqsq "github.com/recoup-dev/recoup/shared/stream/sqs"
 )
 
-// The engagement stream, its dead-letter queue and its shard count as
-// `recoup local up` creates them (cmd/recoup/local.go) and
-// infra/local/lambdahost.json maps them to the engagement function.
 const (
-	engagementStream = "recoup-engagement"
-	engagementDLQ    = "recoup-engagement-dlq"
-	engagementShards = 4
-	e2eTarget        = 2 * time.Second // issue 4: p99 at 1,000 events/s
-	handlerTarget    = 50000           // issue 4: events/s on one core
+	e2eTarget     = 2 * time.Second // issue 4: p99 at 1,000 events/s
+	handlerTarget = 50000           // issue 4: events/s on one core
 )
 
 var (
@@ -149,13 +143,10 @@ func newE2E(ctx context.Context) (*e2e, error) {
 		return nil, err
 	}
 	r := &e2e{runID: time.Now().Unix()}
-	if r.pub, err = kinesis.NewPublisher(awskinesis.NewFromConfig(cfg), engagementStream); err != nil {
+	if err := local.CreateStreams(ctx, cfg, io.Discard); err != nil {
 		return nil, err
 	}
-	if err := r.pub.EnsureStream(ctx, engagementShards); err != nil {
-		return nil, err
-	}
-	if _, err := sqsq.EnsureQueue(ctx, awssqs.NewFromConfig(cfg), engagementDLQ, nil); err != nil {
+	if r.pub, err = kinesis.NewPublisher(awskinesis.NewFromConfig(cfg), local.EngagementStream); err != nil {
 		return nil, err
 	}
 	if r.led, err = dynamo.NewLedger(db, prefix); err != nil {

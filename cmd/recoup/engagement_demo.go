@@ -21,6 +21,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/recoup-dev/recoup/events"
+	"github.com/recoup-dev/recoup/infra/local"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/consent"
@@ -107,11 +108,11 @@ func engagementDay(ctx context.Context, w io.Writer, store *dynamo.Ledger, tenan
 		return err
 	}
 	kc := awskinesis.NewFromConfig(cfg)
-	pub, err := kinesis.NewPublisher(kc, engagementStream)
+	pub, err := kinesis.NewPublisher(kc, local.EngagementStream)
 	if err != nil {
 		return err
 	}
-	if err := pub.EnsureStream(ctx, engagementShards); err != nil {
+	if err := pub.EnsureStream(ctx, local.EngagementShards); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -126,13 +127,13 @@ func engagementDay(ctx context.Context, w io.Writer, store *dynamo.Ledger, tenan
 	if err != nil {
 		return err
 	}
-	if _, err := kc.PutRecords(ctx, &awskinesis.PutRecordsInput{StreamName: aws.String(engagementStream), Records: []kinesistypes.PutRecordsRequestEntry{
+	if _, err := kc.PutRecords(ctx, &awskinesis.PutRecordsInput{StreamName: aws.String(local.EngagementStream), Records: []kinesistypes.PutRecordsRequestEntry{
 		{Data: []byte(`{"schema_version":"1","id":"demo-cut-off","tenant":"` + string(tenant) + `","cust`), PartitionKey: aws.String("bad")},
 		{Data: sb, PartitionKey: aws.String(stranger.PartitionKey())},
 	}}); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "   put %d engagement events on stream %s (written to %s), and 2 deliberately bad records\n", len(evs), engagementStream, file)
+	fmt.Fprintf(w, "   put %d engagement events on stream %s (written to %s), and 2 deliberately bad records\n", len(evs), local.EngagementStream, file)
 
 	ids := make([]string, 0, len(evs)+1)
 	for _, ev := range evs {
@@ -332,6 +333,7 @@ func printEngagementLedger(ctx context.Context, w io.Writer, store *dynamo.Ledge
 			disputes++
 		}
 	}
+	start := time.Now()
 	promises := 0
 	for _, ev := range evs {
 		if ev.Type() == events.TypePromiseMade {
@@ -340,11 +342,15 @@ func printEngagementLedger(ctx context.Context, w io.Writer, store *dynamo.Ledge
 	}
 	fmt.Fprintf(w, "\n   ledger: %d payments recorded from events (%s), %d promises to pay, %d dispute(s) opened\n",
 		paid, strings.Join(totals, ", "), promises, disputes)
-	// The outbox is read from an eventually consistent index: give it a moment.
+	// The outbox is read from an eventually consistent index: read until two
+	// reads agree (at most 2 s).
 	var reqs []dynamo.ReplanRequest
-	for range 20 {
+	for last := -1; ; last = len(reqs) {
 		if reqs, err = eng.Replans(ctx, tenant, evs[0].OccurredAt.Add(-time.Hour)); err != nil {
 			return err
+		}
+		if len(reqs) == last || time.Since(start) > 2*time.Second {
+			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -367,15 +373,15 @@ func printEngagementLedger(ctx context.Context, w io.Writer, store *dynamo.Ledge
 
 func printDeadLetters(ctx context.Context, w io.Writer, cfg aws.Config) error {
 	api := awssqs.NewFromConfig(cfg)
-	out, err := api.GetQueueUrl(ctx, &awssqs.GetQueueUrlInput{QueueName: aws.String(engagementDLQ)})
+	out, err := api.GetQueueUrl(ctx, &awssqs.GetQueueUrlInput{QueueName: aws.String(local.EngagementDLQ)})
 	if err != nil {
-		return fmt.Errorf("dead-letter queue %s: %w", engagementDLQ, err)
+		return fmt.Errorf("dead-letter queue %s: %w", local.EngagementDLQ, err)
 	}
 	got, err := sqsq.Receive(ctx, api, aws.ToString(out.QueueUrl), 10, time.Second)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "   dead-letter queue %s (first %d messages; they stay on the queue):\n", engagementDLQ, len(got))
+	fmt.Fprintf(w, "   dead-letter queue %s (first %d messages; they stay on the queue):\n", local.EngagementDLQ, len(got))
 	for _, m := range got {
 		fmt.Fprintf(w, "     %-16s %s\n", m.Letter.Kind, m.Letter.Reason)
 	}

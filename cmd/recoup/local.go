@@ -7,14 +7,9 @@ import (
 	"os"
 	"strings"
 
-	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-
 	"github.com/recoup-dev/recoup/infra/local"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
-	"github.com/recoup-dev/recoup/shared/stream/kinesis"
-	sqsq "github.com/recoup-dev/recoup/shared/stream/sqs"
 )
 
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,7 +35,11 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := createTables(ctx, stdout); err != nil {
 			return err
 		}
-		return createStreams(ctx, stdout)
+		cfg, err := awsconfig.Load(ctx)
+		if err != nil {
+			return err
+		}
+		return local.CreateStreams(ctx, cfg, stdout)
 	case "down":
 		return local.Down(ctx, cfg, stdout)
 	case "status":
@@ -88,36 +87,5 @@ func createTables(ctx context.Context, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "table %-24s %s\n", r.Table, state)
 	}
-	return nil
-}
-
-// Local names of the engagement stream and its dead-letter queue; the
-// Lambda host's configuration (infra/local/lambdahost.json) uses the same.
-const (
-	engagementStream = "recoup-engagement"
-	engagementDLQ    = "recoup-engagement-dlq"
-	engagementShards = 4
-)
-
-// createStreams creates the engagement stream and dead-letter queue on the
-// local stack (CDK creates them in AWS).
-func createStreams(ctx context.Context, w io.Writer) error {
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		return err
-	}
-	pub, err := kinesis.NewPublisher(awskinesis.NewFromConfig(cfg), engagementStream)
-	if err != nil {
-		return err
-	}
-	if err := pub.EnsureStream(ctx, engagementShards); err != nil {
-		return fmt.Errorf("kinesis: %w", err)
-	}
-	fmt.Fprintf(w, "stream %-23s active\n", engagementStream)
-	url, err := sqsq.EnsureQueue(ctx, awssqs.NewFromConfig(cfg), engagementDLQ, map[string]string{"MessageRetentionPeriod": "1209600"})
-	if err != nil {
-		return fmt.Errorf("sqs: %w", err)
-	}
-	fmt.Fprintf(w, "queue  %-23s %s\n", engagementDLQ, url)
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/recoup-dev/recoup/events"
+	"github.com/recoup-dev/recoup/infra/local"
 	"github.com/recoup-dev/recoup/infra/local/localtest"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/compliance"
@@ -26,10 +27,6 @@ import (
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	"github.com/recoup-dev/recoup/shared/stream/kinesis"
 )
-
-// The local stack's stream and tables, as `recoup local up` creates them
-// and infra/local/lambdahost.json maps them to this function.
-const stream = "recoup-engagement"
 
 type stack struct {
 	pub    *kinesis.Publisher
@@ -50,7 +47,7 @@ func newStack(t *testing.T) stack {
 	}
 	db, prefix := awsconfig.DynamoDB(cfg), awsconfig.TablePrefix()
 	s := stack{tenant: ledger.TenantID(fmt.Sprintf("e2e%d", time.Now().UnixNano()))}
-	if s.pub, err = kinesis.NewPublisher(awskinesis.NewFromConfig(cfg), stream); err != nil {
+	if s.pub, err = kinesis.NewPublisher(awskinesis.NewFromConfig(cfg), local.EngagementStream); err != nil {
 		t.Fatal(err)
 	}
 	if s.ledger, err = dynamo.NewLedger(db, prefix); err != nil {

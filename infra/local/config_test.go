@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/recoup-dev/recoup/infra/local/lambdahost"
 )
 
 // testConfig is the default configuration for root, ignoring the
@@ -266,5 +268,32 @@ func TestLambdaHostSkip(t *testing.T) {
 	}
 	if got := lambdaHostSkip(cfg); got != "" {
 		t.Errorf("with main.go: skip reason = %q, want none", got)
+	}
+}
+
+// TestLambdaHostConfigMatchesStreams: the engagement function reads the
+// stream and writes to the dead-letter queue that CreateStreams makes.
+func TestLambdaHostConfigMatchesStreams(t *testing.T) {
+	root, err := FindRepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := lambdahost.LoadConfig(filepath.Join(root, "infra", "local", "lambdahost.json"), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapped := ""
+	for _, m := range cfg.EventSourceMappings {
+		if m.StreamName == EngagementStream {
+			mapped = m.Function
+		}
+	}
+	if mapped == "" {
+		t.Fatalf("no event source mapping reads %s", EngagementStream)
+	}
+	for _, f := range cfg.Functions {
+		if f.Name == mapped && f.Environment["RECOUP_DLQ"] != EngagementDLQ {
+			t.Errorf("function %s writes dead letters to %q, want %s", mapped, f.Environment["RECOUP_DLQ"], EngagementDLQ)
+		}
 	}
 }
