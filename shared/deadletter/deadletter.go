@@ -31,8 +31,9 @@ const (
 )
 
 // MaxBody is how many bytes of the input a letter keeps. SQS messages hold
-// 256 KiB (1 MiB since 2025, but not on every emulator); a base64 body of
-// 128 KiB leaves room for the rest. Larger inputs keep their first MaxBody
+// 256 KiB (1 MiB since 2025, but not on every emulator); 128 KiB of body is
+// 171 KiB once base64 in the JSON letter, which leaves room for the rest.
+// Larger inputs keep their first MaxBody
 // bytes, their length and their SHA-256, and Origin says where the whole
 // input can still be read (a Kinesis shard and sequence number).
 const MaxBody = 128 << 10
@@ -65,24 +66,21 @@ type Letter struct {
 	At time.Time `json:"at"`
 }
 
-// New returns a letter for body, keeping at most MaxBody bytes of it.
+// New returns a letter for body, keeping a copy of at most MaxBody bytes
+// of it.
 func New(source, kind, reason string, body []byte, at time.Time) Letter {
 	sum := sha256.Sum256(body)
-	l := Letter{
+	kept := min(len(body), MaxBody)
+	return Letter{
 		Source:     source,
 		Kind:       kind,
 		Reason:     reason,
+		Body:       append([]byte(nil), body[:kept]...),
 		BodyBytes:  len(body),
 		BodySHA256: hex.EncodeToString(sum[:]),
+		Truncated:  kept < len(body),
 		At:         at.UTC(),
 	}
-	if len(body) > MaxBody {
-		l.Body = append([]byte(nil), body[:MaxBody]...)
-		l.Truncated = true
-	} else {
-		l.Body = append([]byte(nil), body...)
-	}
-	return l
 }
 
 // Validate reports a letter that could not be re-driven or explained.

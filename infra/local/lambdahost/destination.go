@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	sqsq "github.com/recoup-dev/recoup/shared/stream/sqs"
 )
 
 // SQSAPI is the part of the SQS client the on-failure destination uses.
@@ -74,7 +74,7 @@ func (p *KinesisPoller) destinationRecord(shard string, recs []types.Record, att
 	return DestinationRecord{
 		RequestContext: DestinationRequestContext{
 			RequestID:              newRequestID(),
-			FunctionARN:            fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", p.region, accountID, p.m.Function),
+			FunctionARN:            FunctionARN(p.region, p.m.Function),
 			Condition:              "RetryAttemptsExhausted",
 			ApproximateInvokeCount: attempts,
 		},
@@ -96,7 +96,7 @@ func (p *KinesisPoller) destinationRecord(shard string, recs []types.Record, att
 }
 
 // onFailureQueueURL returns the destination queue's URL, creating the
-// queue when it does not exist.
+// queue when it does not exist, and remembers it.
 func (p *KinesisPoller) onFailureQueueURL(ctx context.Context) (string, error) {
 	p.queueMu.Lock()
 	defer p.queueMu.Unlock()
@@ -106,23 +106,13 @@ func (p *KinesisPoller) onFailureQueueURL(ctx context.Context) (string, error) {
 	if p.sqs == nil {
 		return "", errors.New("no SQS client")
 	}
-	name := aws.String(p.m.OnFailureQueue)
-	got, err := p.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: name})
-	var missing *sqstypes.QueueDoesNotExist
-	switch {
-	case err == nil:
-		p.queueURL = aws.ToString(got.QueueUrl)
-	case errors.As(err, &missing):
-		created, err := p.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: name})
-		if err != nil {
-			return "", fmt.Errorf("create queue %s: %w", p.m.OnFailureQueue, err)
-		}
-		p.queueURL = aws.ToString(created.QueueUrl)
-		p.log.Info("created on-failure queue", "queue", p.m.OnFailureQueue, "url", p.queueURL)
-	default:
-		return "", fmt.Errorf("look up queue %s: %w", p.m.OnFailureQueue, err)
+	url, err := sqsq.EnsureQueue(ctx, p.sqs, p.m.OnFailureQueue, nil)
+	if err != nil {
+		return "", err
 	}
-	return p.queueURL, nil
+	p.queueURL = url
+	p.log.Info("on-failure queue ready", "queue", p.m.OnFailureQueue, "url", url)
+	return url, nil
 }
 
 func (p *KinesisPoller) sendFailure(rec DestinationRecord) error {

@@ -9,33 +9,18 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/recoup-dev/recoup/infra/local/sqslocal"
+	"github.com/recoup-dev/recoup/infra/local/sqslocal/sqslocaltest"
 )
-
-func sqsEmulator(t *testing.T) *sqs.Client {
-	t.Helper()
-	srv, err := sqslocal.New(sqslocal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoint, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	return sqs.New(sqs.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), BaseEndpoint: aws.String(endpoint)})
-}
 
 // TestOnFailureQueue gives up on a poison record and expects the record
 // AWS sends to an SQS on-failure destination on a queue the poller
 // created, and the JSON Lines file still written alongside.
 func TestOnFailureQueue(t *testing.T) {
-	client := sqsEmulator(t)
+	client := sqslocaltest.Client(t)
 	k := newFakeKinesis("recoup-test", 1)
 	seqs := k.put("shardId-000000000000", "ok", "boom", "ok2")
 	dir := t.TempDir()

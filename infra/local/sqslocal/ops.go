@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,13 +43,25 @@ func (s *Server) queueByURL(u *string) (*queue, *apiError) {
 	return q, nil
 }
 
-func (s *Server) queueByARN(arn string) *queue {
-	for _, q := range s.queues {
-		if s.arn(q.Name) == arn {
-			return q
-		}
+// withQueue runs op under s.mu on the queue a QueueUrl names.
+func (s *Server) withQueue(u *string, op func(*queue) (any, error)) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, err := s.queueByURL(u)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return op(q)
+}
+
+// queueByARN resolves a queue ARN of this server's region and account; the
+// caller holds s.mu.
+func (s *Server) queueByARN(arn string) *queue {
+	name, ok := strings.CutPrefix(arn, s.arn(""))
+	if !ok {
+		return nil
+	}
+	return s.queues[name]
 }
 
 func (s *Server) lookupARN(arn string) (bool, bool) {
@@ -60,25 +72,41 @@ func (s *Server) lookupARN(arn string) (bool, bool) {
 	return true, q.fifo()
 }
 
-// normaliseRedrive rewrites a valid RedrivePolicy the way SQS returns it,
-// so that CreateQueue's idempotency check compares meaning, not spelling.
-func normaliseRedrive(v string) string {
-	r, err := parseRedrive(v)
-	if err != nil {
-		return v
+// checkAttrs validates queue attributes in name order and returns their
+// normalised values. SetQueueAttributes (set) also refuses the attributes
+// fixed at creation.
+func (s *Server) checkAttrs(attrs map[string]string, fifo, set bool) (map[string]string, *apiError) {
+	out := make(map[string]string, len(attrs))
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		if set && !settable[k] {
+			return nil, errInvalidAttributeName(k)
+		}
+		v, err := checkAttr(k, attrs[k], fifo, s.lookupARN)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = v
 	}
-	b, _ := json.Marshal(struct {
-		Target string `json:"deadLetterTargetArn"`
-		Max    int    `json:"maxReceiveCount"`
-	}{r.TargetARN, r.MaxReceiveCount})
-	return string(b)
+	return out, nil
+}
+
+// applyAttrs sets checked attributes on dst; an empty value (a cleared
+// policy or key id) removes the attribute.
+func applyAttrs(dst, checked map[string]string) {
+	for k, v := range checked {
+		if v == "" {
+			delete(dst, k)
+			continue
+		}
+		dst[k] = v
+	}
 }
 
 func (s *Server) createQueue(base string, in *createQueueInput) (any, error) {
-	if in.QueueName == nil || *in.QueueName == "" {
+	name := deref(in.QueueName)
+	if name == "" {
 		return nil, errMissingParameter("QueueName")
 	}
-	name := *in.QueueName
 	fifo := strings.HasSuffix(name, ".fifo")
 	stem := strings.TrimSuffix(name, ".fifo")
 	if len(name) > 80 || !queueNameRE.MatchString(stem) {
@@ -90,19 +118,12 @@ func (s *Server) createQueue(base string, in *createQueueInput) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	given := map[string]string{}
-	for _, k := range sortedKeys(in.Attributes) {
-		v, err := checkAttr(k, in.Attributes[k], fifo, s.lookupARN)
-		if err != nil {
-			return nil, err
-		}
-		if k == "RedrivePolicy" && v != "" {
-			v = normaliseRedrive(v)
-		}
-		given[k] = v
+	given, err := s.checkAttrs(in.Attributes, fifo, false)
+	if err != nil {
+		return nil, err
 	}
 	if q, ok := s.queues[name]; ok {
-		for _, k := range sortedKeys(given) {
+		for _, k := range slices.Sorted(maps.Keys(given)) {
 			if q.Attrs[k] != given[k] {
 				return nil, errQueueNameExists(k)
 			}
@@ -111,13 +132,7 @@ func (s *Server) createQueue(base string, in *createQueueInput) (any, error) {
 	}
 	now := time.Now()
 	attrs := defaultAttrs(fifo)
-	for k, v := range given {
-		if v == "" {
-			delete(attrs, k)
-			continue
-		}
-		attrs[k] = v
-	}
+	applyAttrs(attrs, given)
 	s.queues[name] = &queue{
 		Name: name, Attrs: attrs, Tags: in.Tags, Created: now, Modified: now,
 		Dedup: map[string]dedupEntry{}, wake: make(chan struct{}),
@@ -126,7 +141,8 @@ func (s *Server) createQueue(base string, in *createQueueInput) (any, error) {
 }
 
 func (s *Server) getQueueURL(base string, in *getQueueURLInput) (any, error) {
-	if in.QueueName == nil || *in.QueueName == "" {
+	name := deref(in.QueueName)
+	if name == "" {
 		return nil, errMissingParameter("QueueName")
 	}
 	s.mu.Lock()
@@ -134,10 +150,10 @@ func (s *Server) getQueueURL(base string, in *getQueueURLInput) (any, error) {
 	if in.QueueOwnerAWSAccountId != nil && *in.QueueOwnerAWSAccountId != s.account {
 		return nil, errQueueDoesNotExist()
 	}
-	if _, ok := s.queues[*in.QueueName]; !ok {
+	if _, ok := s.queues[name]; !ok {
 		return nil, errQueueDoesNotExist()
 	}
-	return map[string]string{"QueueUrl": s.url(base, *in.QueueName)}, nil
+	return map[string]string{"QueueUrl": s.url(base, name)}, nil
 }
 
 type listQueuesOutput struct {
@@ -162,13 +178,11 @@ func (s *Server) listQueues(base string, in *listQueuesInput) (any, error) {
 		after = string(b)
 	}
 	s.mu.Lock()
-	names := sortedKeys(s.queues)
+	names := slices.Sorted(maps.Keys(s.queues))
 	s.mu.Unlock()
 	var out listQueuesOutput
-	prefix := ""
-	if in.QueueNamePrefix != nil {
-		prefix = *in.QueueNamePrefix
-	}
+	prefix := deref(in.QueueNamePrefix)
+	last := ""
 	for _, n := range names {
 		if !strings.HasPrefix(n, prefix) || (after != "" && n <= after) {
 			continue
@@ -176,18 +190,14 @@ func (s *Server) listQueues(base string, in *listQueuesInput) (any, error) {
 		if len(out.QueueUrls) == limit {
 			// SQS pages only when the caller asked for MaxResults.
 			if in.MaxResults != nil {
-				out.NextToken = base64.RawURLEncoding.EncodeToString([]byte(out.lastName()))
+				out.NextToken = base64.RawURLEncoding.EncodeToString([]byte(last))
 			}
 			break
 		}
 		out.QueueUrls = append(out.QueueUrls, s.url(base, n))
+		last = n
 	}
 	return out, nil
-}
-
-func (o listQueuesOutput) lastName() string {
-	u := o.QueueUrls[len(o.QueueUrls)-1]
-	return u[strings.LastIndex(u, "/")+1:]
 }
 
 type attributesOutput struct {
@@ -195,104 +205,70 @@ type attributesOutput struct {
 }
 
 func (s *Server) getQueueAttributes(in *getQueueAttributesInput) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.queueByURL(in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	q.expire(now)
-	visible, inFlight, delayed := q.counts(now)
-	all := map[string]string{
-		"QueueArn":                              s.arn(q.Name),
-		"ApproximateNumberOfMessages":           strconv.Itoa(visible),
-		"ApproximateNumberOfMessagesNotVisible": strconv.Itoa(inFlight),
-		"ApproximateNumberOfMessagesDelayed":    strconv.Itoa(delayed),
-		"CreatedTimestamp":                      strconv.FormatInt(q.Created.Unix(), 10),
-		"LastModifiedTimestamp":                 strconv.FormatInt(q.Modified.Unix(), 10),
-	}
-	for k, v := range q.Attrs {
-		all[k] = v
-	}
-	out := attributesOutput{Attributes: map[string]string{}}
-	for _, n := range in.AttributeNames {
-		if n == "All" {
-			out.Attributes = all
-			break
+	return s.withQueue(in.QueueUrl, func(q *queue) (any, error) {
+		now := time.Now()
+		q.expire(now)
+		visible, inFlight, delayed := q.counts(now)
+		all := map[string]string{
+			"QueueArn":                              s.arn(q.Name),
+			"ApproximateNumberOfMessages":           strconv.Itoa(visible),
+			"ApproximateNumberOfMessagesNotVisible": strconv.Itoa(inFlight),
+			"ApproximateNumberOfMessagesDelayed":    strconv.Itoa(delayed),
+			"CreatedTimestamp":                      strconv.FormatInt(q.Created.Unix(), 10),
+			"LastModifiedTimestamp":                 strconv.FormatInt(q.Modified.Unix(), 10),
 		}
-		if _, ok := settable[n]; !ok && !contains(readOnly, n) {
-			return nil, errInvalidAttributeName(n)
+		maps.Copy(all, q.Attrs)
+		out := attributesOutput{Attributes: map[string]string{}}
+		for _, n := range in.AttributeNames {
+			if n == "All" {
+				out.Attributes = all
+				break
+			}
+			if _, ok := settable[n]; !ok && !slices.Contains(readOnly, n) {
+				return nil, errInvalidAttributeName(n)
+			}
+			if v, ok := all[n]; ok {
+				out.Attributes[n] = v
+			}
 		}
-		if v, ok := all[n]; ok {
-			out.Attributes[n] = v
-		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 func (s *Server) setQueueAttributes(in *setQueueAttributesInput) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.queueByURL(in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	if len(in.Attributes) == 0 {
-		return nil, errMissingParameter("Attributes")
-	}
-	set := map[string]string{}
-	for _, k := range sortedKeys(in.Attributes) {
-		if !settable[k] {
-			return nil, errInvalidAttributeName(k)
+	return s.withQueue(in.QueueUrl, func(q *queue) (any, error) {
+		if len(in.Attributes) == 0 {
+			return nil, errMissingParameter("Attributes")
 		}
-		v, err := checkAttr(k, in.Attributes[k], q.fifo(), s.lookupARN)
+		set, err := s.checkAttrs(in.Attributes, q.fifo(), true)
 		if err != nil {
 			return nil, err
 		}
-		if k == "RedrivePolicy" && v != "" {
-			v = normaliseRedrive(v)
-		}
-		set[k] = v
-	}
-	for k, v := range set {
-		if v == "" && (k == "RedrivePolicy" || k == "Policy" || k == "RedriveAllowPolicy" || k == "KmsMasterKeyId") {
-			delete(q.Attrs, k)
-			continue
-		}
-		q.Attrs[k] = v
-	}
-	q.Modified = time.Now()
-	q.notify()
-	return empty{}, nil
+		applyAttrs(q.Attrs, set)
+		q.Modified = time.Now()
+		q.notify()
+		return empty{}, nil
+	})
 }
 
 func (s *Server) deleteQueue(in *queueURLInput) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.queueByURL(in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	delete(s.queues, q.Name)
-	q.notify()
-	return empty{}, nil
+	return s.withQueue(in.QueueUrl, func(q *queue) (any, error) {
+		delete(s.queues, q.Name)
+		q.notify()
+		return empty{}, nil
+	})
 }
 
 func (s *Server) purgeQueue(in *queueURLInput) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.queueByURL(in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	if !q.LastPurge.IsZero() && now.Sub(q.LastPurge) < purgeInterval {
-		return nil, errPurgeInProgress(q.Name)
-	}
-	q.Messages = nil
-	q.LastPurge = now
-	return empty{}, nil
+	return s.withQueue(in.QueueUrl, func(q *queue) (any, error) {
+		now := time.Now()
+		if !q.LastPurge.IsZero() && now.Sub(q.LastPurge) < purgeInterval {
+			return nil, errPurgeInProgress(q.Name)
+		}
+		q.Messages = nil
+		q.LastPurge = now
+		return empty{}, nil
+	})
 }
 
 var (
@@ -323,7 +299,7 @@ func checkAttributes(attrs map[string]attributeValue) (int, *apiError) {
 		return 0, errInvalidParameterValue("Number of message attributes [%d] exceeds the allowed maximum [10].", len(attrs))
 	}
 	size := 0
-	for _, n := range sortedKeys(attrs) {
+	for _, n := range slices.Sorted(maps.Keys(attrs)) {
 		v := attrs[n]
 		low := strings.ToLower(n)
 		if !attrNameRE.MatchString(n) || strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") ||
@@ -378,10 +354,10 @@ func entrySize(e sendEntry) int {
 // the deduplication window returns dup with the first message's result and
 // no message.
 func (s *Server) prepare(q *queue, e sendEntry, now time.Time) (*message, *sendResult, *apiError) {
-	if e.MessageBody == nil || *e.MessageBody == "" {
+	body := deref(e.MessageBody)
+	if body == "" {
 		return nil, nil, errMissingParameter("MessageBody")
 	}
-	body := *e.MessageBody
 	if !validBody(body) {
 		return nil, nil, errInvalidMessageContents()
 	}
@@ -465,7 +441,13 @@ func validFIFOID(s string) bool {
 	return true
 }
 
-func resultFor(e sendEntry, m *message, dup *sendResult) sendResult {
+// enqueue validates e, adds its message to q and returns what SQS reports
+// for it. A FIFO duplicate adds nothing and reports the first message.
+func (s *Server) enqueue(q *queue, e sendEntry, now time.Time) (sendResult, *apiError) {
+	m, dup, err := s.prepare(q, e, now)
+	if err != nil {
+		return sendResult{}, err
+	}
 	r := sendResult{
 		Id:                           deref(e.Id),
 		MD5OfMessageBody:             md5Hex(deref(e.MessageBody)),
@@ -474,32 +456,25 @@ func resultFor(e sendEntry, m *message, dup *sendResult) sendResult {
 	}
 	if dup != nil {
 		r.MessageId, r.SequenceNumber = dup.MessageId, dup.SequenceNumber
-	} else {
-		r.MessageId, r.SequenceNumber = m.ID, m.Seq
+		return r, nil
 	}
-	return r
+	r.MessageId, r.SequenceNumber = m.ID, m.Seq
+	q.Messages = append(q.Messages, m)
+	q.notify()
+	return r, nil
 }
 
 func (s *Server) sendMessage(in *sendMessageInput) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.queueByURL(in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	q.expire(now)
-	m, dup, err := s.prepare(q, in.sendEntry, now)
-	if err != nil {
-		return nil, err
-	}
-	if m != nil {
-		q.Messages = append(q.Messages, m)
-		q.notify()
-	}
-	r := resultFor(in.sendEntry, m, dup)
-	r.Id = ""
-	return r, nil
+	return s.withQueue(in.QueueUrl, func(q *queue) (any, error) {
+		now := time.Now()
+		q.expire(now)
+		r, err := s.enqueue(q, in.sendEntry, now)
+		if err != nil {
+			return nil, err
+		}
+		r.Id = "" // SendMessage has no entry id
+		return r, nil
+	})
 }
 
 // checkBatch applies the request-level batch rules, in the order SQS does.
@@ -533,48 +508,36 @@ type sendBatchOutput struct {
 }
 
 func (s *Server) sendMessageBatch(in *sendMessageBatchInput) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.queueByURL(in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]*string, len(in.Entries))
-	total := 0
-	for i, e := range in.Entries {
-		ids[i] = e.Id
-		total += entrySize(e)
-	}
-	if err := checkBatch(ids); err != nil {
-		return nil, err
-	}
-	limit := defaultMaxSize
-	if q.intAttr("MaximumMessageSize") > defaultMaxSize {
-		limit = maxMaxSize
-	}
-	if total > limit {
-		return nil, errBatchTooLong(total, limit)
-	}
-	now := time.Now()
-	q.expire(now)
-	out := sendBatchOutput{Successful: []sendResult{}, Failed: []batchErrorEntry{}}
-	added := false
-	for _, e := range in.Entries {
-		m, dup, err := s.prepare(q, e, now)
-		if err != nil {
-			out.Failed = append(out.Failed, failed(*e.Id, err))
-			continue
+	return s.withQueue(in.QueueUrl, func(q *queue) (any, error) {
+		ids := make([]*string, len(in.Entries))
+		total := 0
+		for i, e := range in.Entries {
+			ids[i] = e.Id
+			total += entrySize(e)
 		}
-		if m != nil {
-			q.Messages = append(q.Messages, m)
-			added = true
+		if err := checkBatch(ids); err != nil {
+			return nil, err
 		}
-		out.Successful = append(out.Successful, resultFor(e, m, dup))
-	}
-	if added {
-		q.notify()
-	}
-	return out, nil
+		limit := defaultMaxSize
+		if q.intAttr("MaximumMessageSize") > defaultMaxSize {
+			limit = maxMaxSize
+		}
+		if total > limit {
+			return nil, errBatchTooLong(total, limit)
+		}
+		now := time.Now()
+		q.expire(now)
+		out := sendBatchOutput{Successful: []sendResult{}, Failed: []batchErrorEntry{}}
+		for _, e := range in.Entries {
+			r, err := s.enqueue(q, e, now)
+			if err != nil {
+				out.Failed = append(out.Failed, failed(*e.Id, err))
+				continue
+			}
+			out.Successful = append(out.Successful, r)
+		}
+		return out, nil
+	})
 }
 
 type receiveOutput struct {
@@ -610,7 +573,7 @@ func (s *Server) receiveMessage(ctx context.Context, in *receiveMessageInput) (a
 	}
 	sysNames := append(append([]string(nil), in.AttributeNames...), in.MessageSystemAttributeNames...)
 	for _, n := range sysNames {
-		if !contains(systemAttributeNames, n) {
+		if !slices.Contains(systemAttributeNames, n) {
 			return nil, errInvalidAttributeName(n)
 		}
 	}
@@ -666,7 +629,9 @@ func (s *Server) receive(q *queue, now time.Time, max, vis int) []*message {
 	policy, hasPolicy := q.redrivePolicy()
 	var dlq *queue
 	if hasPolicy {
-		dlq = s.queueByARN(policy.TargetARN)
+		if dlq = s.queueByARN(policy.TargetARN); dlq != nil {
+			dlq.expire(now)
+		}
 	}
 	blocked := map[string]bool{}
 	if q.fifo() {
@@ -696,7 +661,6 @@ func (s *Server) receive(q *queue, now time.Time, max, vis int) []*message {
 			m.Receives, m.FirstRecv, m.Handle = 0, time.Time{}, ""
 			m.DLQSource = s.arn(q.Name)
 			m.VisibleAt = now
-			dlq.expire(now)
 			dlq.Messages = append(dlq.Messages, m)
 			moved = true
 			continue
@@ -805,16 +769,27 @@ func parseHandle(h string) (queueName, messageID string, ok bool) {
 	return parts[0], parts[1], true
 }
 
+// handleMessageID checks that a receipt handle is present and names a
+// message of q, and returns that message's id.
+func handleMessageID(q *queue, handle *string) (string, *apiError) {
+	h := deref(handle)
+	if h == "" {
+		return "", errMissingParameter("ReceiptHandle")
+	}
+	name, id, ok := parseHandle(h)
+	if !ok || name != q.Name {
+		return "", errReceiptHandleIsInvalid(h)
+	}
+	return id, nil
+}
+
 // deleteOne deletes the message a handle names. SQS documents that an
 // older handle of a message received again "succeeds, but the message will
 // not be deleted", and deleting a message already gone succeeds too.
 func deleteOne(q *queue, handle *string) *apiError {
-	if handle == nil || *handle == "" {
-		return errMissingParameter("ReceiptHandle")
-	}
-	name, id, ok := parseHandle(*handle)
-	if !ok || name != q.Name {
-		return errReceiptHandleIsInvalid(*handle)
+	id, err := handleMessageID(q, handle)
+	if err != nil {
+		return err
 	}
 	if i, m := q.find(id); m != nil && m.Handle == *handle {
 		q.remove(i)
@@ -823,28 +798,21 @@ func deleteOne(q *queue, handle *string) *apiError {
 }
 
 func (s *Server) deleteMessage(in *deleteMessageInput) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.queueByURL(in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	if err := deleteOne(q, in.ReceiptHandle); err != nil {
-		return nil, err
-	}
-	return empty{}, nil
+	return s.withQueue(in.QueueUrl, func(q *queue) (any, error) {
+		if err := deleteOne(q, in.ReceiptHandle); err != nil {
+			return nil, err
+		}
+		return empty{}, nil
+	})
 }
 
 func changeOne(q *queue, handle *string, timeout *int, now time.Time) *apiError {
-	if handle == nil || *handle == "" {
-		return errMissingParameter("ReceiptHandle")
+	id, err := handleMessageID(q, handle)
+	if err != nil {
+		return err
 	}
 	if timeout == nil {
 		return errMissingParameter("VisibilityTimeout")
-	}
-	name, id, ok := parseHandle(*handle)
-	if !ok || name != q.Name {
-		return errReceiptHandleIsInvalid(*handle)
 	}
 	if *timeout < 0 || *timeout > maxVisibility {
 		return errInvalidParameterValue("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.", *timeout)
@@ -864,16 +832,12 @@ func changeOne(q *queue, handle *string, timeout *int, now time.Time) *apiError 
 }
 
 func (s *Server) changeVisibility(in *changeVisibilityInput) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.queueByURL(in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	if err := changeOne(q, in.ReceiptHandle, in.VisibilityTimeout, time.Now()); err != nil {
-		return nil, err
-	}
-	return empty{}, nil
+	return s.withQueue(in.QueueUrl, func(q *queue) (any, error) {
+		if err := changeOne(q, in.ReceiptHandle, in.VisibilityTimeout, time.Now()); err != nil {
+			return nil, err
+		}
+		return empty{}, nil
+	})
 }
 
 type idBatchOutput struct {
@@ -882,28 +846,24 @@ type idBatchOutput struct {
 }
 
 func (s *Server) handleBatch(in *batchHandleInput, apply func(*queue, handleEntry) *apiError) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.queueByURL(in.QueueUrl)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]*string, len(in.Entries))
-	for i, e := range in.Entries {
-		ids[i] = e.Id
-	}
-	if err := checkBatch(ids); err != nil {
-		return nil, err
-	}
-	out := idBatchOutput{Successful: []idEntry{}, Failed: []batchErrorEntry{}}
-	for _, e := range in.Entries {
-		if err := apply(q, e); err != nil {
-			out.Failed = append(out.Failed, failed(*e.Id, err))
-			continue
+	return s.withQueue(in.QueueUrl, func(q *queue) (any, error) {
+		ids := make([]*string, len(in.Entries))
+		for i, e := range in.Entries {
+			ids[i] = e.Id
 		}
-		out.Successful = append(out.Successful, idEntry{Id: *e.Id})
-	}
-	return out, nil
+		if err := checkBatch(ids); err != nil {
+			return nil, err
+		}
+		out := idBatchOutput{Successful: []idEntry{}, Failed: []batchErrorEntry{}}
+		for _, e := range in.Entries {
+			if err := apply(q, e); err != nil {
+				out.Failed = append(out.Failed, failed(*e.Id, err))
+				continue
+			}
+			out.Successful = append(out.Successful, idEntry{Id: *e.Id})
+		}
+		return out, nil
+	})
 }
 
 func (s *Server) deleteMessageBatch(in *batchHandleInput) (any, error) {
@@ -915,22 +875,4 @@ func (s *Server) changeVisibilityBatch(in *batchHandleInput) (any, error) {
 	return s.handleBatch(in, func(q *queue, e handleEntry) *apiError {
 		return changeOne(q, e.ReceiptHandle, e.VisibilityTimeout, now)
 	})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

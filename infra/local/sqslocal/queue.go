@@ -3,6 +3,7 @@ package sqslocal
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,6 +96,15 @@ func (q *queue) redrivePolicy() (redrive, bool) {
 	}
 	r, err := parseRedrive(p)
 	return r, err == nil
+}
+
+// String is the policy as SQS returns it: the count as a number.
+func (r redrive) String() string {
+	b, _ := json.Marshal(struct {
+		Target string `json:"deadLetterTargetArn"`
+		Max    int    `json:"maxReceiveCount"`
+	}{r.TargetARN, r.MaxReceiveCount})
+	return string(b)
 }
 
 // parseRedrive reads {"deadLetterTargetArn": ..., "maxReceiveCount": N},
@@ -206,7 +216,9 @@ func checkAttr(name, value string, fifo bool, lookupARN func(string) (exists, is
 		if targetFIFO != fifo {
 			return "", errInvalidParameterValue("Value %s for parameter RedrivePolicy is invalid. Reason: Dead-letter target owner should be same as the source and both queues should be either standard or FIFO.", value)
 		}
-		return value, nil
+		// Normalised the way SQS returns it, so that CreateQueue's
+		// idempotency check compares meaning, not spelling.
+		return r.String(), nil
 	case "FifoQueue":
 		v, err := boolean()
 		if err != nil {
@@ -284,7 +296,7 @@ func (q *queue) find(id string) (int, *message) {
 }
 
 func (q *queue) remove(i int) {
-	q.Messages = append(q.Messages[:i], q.Messages[i+1:]...)
+	q.Messages = slices.Delete(q.Messages, i, i+1)
 }
 
 // nextWake is the earliest future time a message becomes visible, or zero.

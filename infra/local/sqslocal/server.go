@@ -10,10 +10,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -102,6 +104,7 @@ func (s *Server) Start(addr string) (string, error) {
 	endpoint := "http://" + l.Addr().String()
 	s.mu.Lock()
 	s.baseURL = endpoint
+	queues := len(s.queues)
 	s.mu.Unlock()
 	// WriteTimeout must outlast a 20 s long poll.
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 60 * time.Second}
@@ -110,7 +113,7 @@ func (s *Server) Start(addr string) (string, error) {
 			s.log.Error("serve", "err", err)
 		}
 	}()
-	s.log.Info("listening", "endpoint", endpoint, "region", s.region, "queues", len(s.queues))
+	s.log.Info("listening", "endpoint", endpoint, "region", s.region, "queues", queues)
 	return endpoint, nil
 }
 
@@ -137,11 +140,13 @@ type persisted struct {
 	Queues  []*queue `json:"queues"`
 }
 
+func (s *Server) statePath() string { return filepath.Join(s.dataDir, stateFile) }
+
 func (s *Server) load() error {
 	if s.dataDir == "" {
 		return nil
 	}
-	b, err := os.ReadFile(filepath.Join(s.dataDir, stateFile))
+	b, err := os.ReadFile(s.statePath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -150,11 +155,11 @@ func (s *Server) load() error {
 	}
 	var p persisted
 	if err := json.Unmarshal(b, &p); err != nil {
-		return fmt.Errorf("sqslocal: load state %s: %w", filepath.Join(s.dataDir, stateFile), err)
+		return fmt.Errorf("sqslocal: load state %s: %w", s.statePath(), err)
 	}
 	for _, q := range p.Queues {
 		if q == nil || q.Name == "" || q.Attrs == nil {
-			return fmt.Errorf("sqslocal: load state %s: a queue without a name or attributes", filepath.Join(s.dataDir, stateFile))
+			return fmt.Errorf("sqslocal: load state %s: a queue without a name or attributes", s.statePath())
 		}
 		q.wake = make(chan struct{})
 		if q.Dedup == nil {
@@ -171,36 +176,41 @@ func (s *Server) save() error {
 		return nil
 	}
 	s.mu.Lock()
-	p := persisted{Version: 1}
-	for _, q := range s.queues {
-		p.Queues = append(p.Queues, q)
-	}
+	p := persisted{Version: 1, Queues: slices.Collect(maps.Values(s.queues))}
 	b, err := json.Marshal(p)
 	s.mu.Unlock()
+	if err == nil {
+		err = writeFileAtomic(s.statePath(), b)
+	}
 	if err != nil {
 		return fmt.Errorf("sqslocal: save state: %w", err)
 	}
-	if err := os.MkdirAll(s.dataDir, 0o755); err != nil {
-		return fmt.Errorf("sqslocal: save state: %w", err)
-	}
-	tmp, err := os.CreateTemp(s.dataDir, stateFile+".*")
-	if err != nil {
-		return fmt.Errorf("sqslocal: save state: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("sqslocal: save state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("sqslocal: save state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.dataDir, stateFile)); err != nil {
-		return fmt.Errorf("sqslocal: save state: %w", err)
-	}
-	s.log.Info("state saved", "path", filepath.Join(s.dataDir, stateFile), "queues", len(p.Queues))
+	s.log.Info("state saved", "path", s.statePath(), "queues", len(p.Queues))
 	return nil
+}
+
+// writeFileAtomic writes b to a temporary file beside path and renames it
+// over path, so a crash leaves the old file or the new one, never half.
+func writeFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // ServeHTTP answers one AWS JSON 1.0 request.

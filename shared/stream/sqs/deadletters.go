@@ -18,10 +18,15 @@ import (
 	"github.com/recoup-dev/recoup/shared/deadletter"
 )
 
-// API is the part of the SQS client this package uses.
-type API interface {
+// QueueAPI is the part of the SQS client [EnsureQueue] uses.
+type QueueAPI interface {
 	CreateQueue(context.Context, *sqs.CreateQueueInput, ...func(*sqs.Options)) (*sqs.CreateQueueOutput, error)
 	GetQueueUrl(context.Context, *sqs.GetQueueUrlInput, ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
+}
+
+// API is the part of the SQS client this package uses.
+type API interface {
+	QueueAPI
 	SendMessageBatch(context.Context, *sqs.SendMessageBatchInput, ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 	ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessage(context.Context, *sqs.DeleteMessageInput, ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
@@ -138,18 +143,13 @@ func (d *DeadLetters) Put(ctx context.Context, letters []deadletter.Letter) erro
 			failed = append(failed, gaveUp...)
 		}
 		pending = retry
-		if len(pending) == 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
+		if len(pending) > 0 && sleep(ctx, wait) != nil {
 			for _, e := range pending {
 				failed = append(failed, failure(e, letters, "", ctx.Err().Error()))
 			}
-			pending = nil
-		case <-time.After(wait):
-			wait *= 2
+			break
 		}
+		wait *= 2
 	}
 	if len(failed) > 0 {
 		return &PutError{Queue: d.queueURL, Total: len(letters), Failed: failed}
@@ -192,6 +192,18 @@ func (d *DeadLetters) send(ctx context.Context, batch []entry, letters []deadlet
 	return retry, gaveUp
 }
 
+// sleep waits d, or returns ctx's error if it is done first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 func failure(e entry, letters []deadletter.Letter, code, reason string) FailedLetter {
 	l := letters[e.index]
 	return FailedLetter{Index: e.index, Source: l.Source, RecordID: l.RecordID, Code: code, Reason: reason}
@@ -219,12 +231,12 @@ func chunk(entries []entry) [][]entry {
 // attributes are the letter's source, kind and tenant; SQS refuses empty
 // attribute values, so an unknown tenant is left out.
 func attributes(l deadletter.Letter) map[string]types.MessageAttributeValue {
-	a := map[string]types.MessageAttributeValue{
-		AttrSource: {DataType: aws.String("String"), StringValue: aws.String(l.Source)},
-		AttrKind:   {DataType: aws.String("String"), StringValue: aws.String(l.Kind)},
+	str := func(v string) types.MessageAttributeValue {
+		return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 	}
+	a := map[string]types.MessageAttributeValue{AttrSource: str(l.Source), AttrKind: str(l.Kind)}
 	if l.Tenant != "" {
-		a[AttrTenant] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(l.Tenant)}
+		a[AttrTenant] = str(l.Tenant)
 	}
 	return a
 }
@@ -232,7 +244,7 @@ func attributes(l deadletter.Letter) map[string]types.MessageAttributeValue {
 // EnsureQueue returns the URL of the named queue, creating it with attrs
 // when it does not exist. An existing queue is left as it is, whatever its
 // attributes.
-func EnsureQueue(ctx context.Context, api API, name string, attrs map[string]string) (string, error) {
+func EnsureQueue(ctx context.Context, api QueueAPI, name string, attrs map[string]string) (string, error) {
 	got, err := api.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
 	if err == nil {
 		return aws.ToString(got.QueueUrl), nil

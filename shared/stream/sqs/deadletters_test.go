@@ -11,33 +11,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/recoup-dev/recoup/infra/local/sqslocal"
+	"github.com/recoup-dev/recoup/infra/local/sqslocal/sqslocaltest"
 	"github.com/recoup-dev/recoup/shared/deadletter"
 )
-
-// emulator starts the in-process SQS emulator and returns a client for it.
-func emulator(t *testing.T) *sqs.Client {
-	t.Helper()
-	srv, err := sqslocal.New(sqslocal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoint, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
-	return sqs.New(sqs.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		BaseEndpoint: aws.String(endpoint),
-	})
-}
 
 // recorder wraps an API, records each SendMessageBatch and can fail chosen
 // entries: fail maps a letter's RecordID to how many sends of it fail, with
@@ -109,6 +89,15 @@ func letters(n, bodyBytes int) []deadletter.Letter {
 	return ls
 }
 
+// byRecordID indexes letters by their record id.
+func byRecordID(ls []deadletter.Letter) map[string]deadletter.Letter {
+	m := make(map[string]deadletter.Letter, len(ls))
+	for _, l := range ls {
+		m[l.RecordID] = l
+	}
+	return m
+}
+
 // drain reads every message on the queue.
 func drain(t *testing.T, api API, url string) []Received {
 	t.Helper()
@@ -148,7 +137,7 @@ func TestPutStoresEveryLetterInBatches(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := emulator(t)
+			c := sqslocaltest.Client(t)
 			url, err := EnsureQueue(context.Background(), c, "dead", nil)
 			if err != nil {
 				t.Fatal(err)
@@ -177,11 +166,7 @@ func TestPutStoresEveryLetterInBatches(t *testing.T) {
 				}
 				byID[r.Letter.RecordID] = r.Letter
 			}
-			wantByID := map[string]deadletter.Letter{}
-			for _, l := range want {
-				wantByID[l.RecordID] = l
-			}
-			if diff := cmp.Diff(wantByID, byID); diff != "" {
+			if diff := cmp.Diff(byRecordID(want), byID); diff != "" {
 				t.Errorf("letters on the queue (-want +got):\n%s", diff)
 			}
 		})
@@ -189,7 +174,7 @@ func TestPutStoresEveryLetterInBatches(t *testing.T) {
 }
 
 func TestPutSetsAttributes(t *testing.T) {
-	c := emulator(t)
+	c := sqslocaltest.Client(t)
 	url, err := EnsureQueue(context.Background(), c, "dead", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +221,7 @@ func TestPutRetriesAndReportsFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := emulator(t)
+			c := sqslocaltest.Client(t)
 			url, err := EnsureQueue(context.Background(), c, "dead", nil)
 			if err != nil {
 				t.Fatal(err)
@@ -269,7 +254,7 @@ func TestPutRetriesAndReportsFailures(t *testing.T) {
 }
 
 func TestPutRefusesInvalidLetters(t *testing.T) {
-	c := emulator(t)
+	c := sqslocaltest.Client(t)
 	url, err := EnsureQueue(context.Background(), c, "dead", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +271,7 @@ func TestPutRefusesInvalidLetters(t *testing.T) {
 }
 
 func TestPutToMissingQueueNamesEveryLetter(t *testing.T) {
-	c := emulator(t)
+	c := sqslocaltest.Client(t)
 	d := newSink(t, c, "http://127.0.0.1:1/000000000000/none")
 	d.attempts = 2
 	err := d.Put(context.Background(), letters(2, 4))
@@ -300,13 +285,13 @@ func TestNewDeadLettersNeedsClientAndURL(t *testing.T) {
 	if _, err := NewDeadLetters(nil, "u"); err == nil {
 		t.Error("nil client: no error")
 	}
-	if _, err := NewDeadLetters(emulator(t), ""); err == nil {
+	if _, err := NewDeadLetters(sqslocaltest.Client(t), ""); err == nil {
 		t.Error("empty URL: no error")
 	}
 }
 
 func TestEnsureQueueIsIdempotent(t *testing.T) {
-	c := emulator(t)
+	c := sqslocaltest.Client(t)
 	ctx := context.Background()
 	first, err := EnsureQueue(ctx, c, "dlq", map[string]string{"MessageRetentionPeriod": "1209600"})
 	if err != nil {
@@ -327,7 +312,7 @@ func TestEnsureQueueIsIdempotent(t *testing.T) {
 }
 
 func TestReceiveAndDelete(t *testing.T) {
-	c := emulator(t)
+	c := sqslocaltest.Client(t)
 	ctx := context.Background()
 	url, err := EnsureQueue(ctx, c, "dlq", map[string]string{"VisibilityTimeout": "1"})
 	if err != nil {

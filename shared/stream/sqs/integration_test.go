@@ -48,11 +48,7 @@ func TestIntegrationDeadLetters(t *testing.T) {
 			}
 		}
 	}
-	wantByID := map[string]deadletter.Letter{}
-	for _, l := range want {
-		wantByID[l.RecordID] = l
-	}
-	if diff := cmp.Diff(wantByID, got); diff != "" {
+	if diff := cmp.Diff(byRecordID(want), got); diff != "" {
 		t.Errorf("letters read back (-want +got):\n%s", diff)
 	}
 }
