@@ -18,9 +18,12 @@ import (
 	"github.com/recoup-dev/recoup/events"
 	"github.com/recoup-dev/recoup/infra/local/localtest"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/deadletter"
 	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	"github.com/recoup-dev/recoup/shared/stream/kinesis"
+	sqsq "github.com/recoup-dev/recoup/shared/stream/sqs"
 	"github.com/recoup-dev/recoup/shared/webhooks/handler"
 	"github.com/recoup-dev/recoup/shared/webhooks/sms"
 	"github.com/recoup-dev/recoup/shared/webhooks/snsverify"
@@ -29,13 +32,6 @@ import (
 
 func post(path string, body []byte) lambdaevents.APIGatewayProxyRequest {
 	return lambdaevents.APIGatewayProxyRequest{Path: path, Resource: path, HTTPMethod: http.MethodPost, Body: string(body)}
-}
-
-type memSink struct{ letters []deadletter.Letter }
-
-func (s *memSink) Put(_ context.Context, ls []deadletter.Letter) error {
-	s.letters = append(s.letters, ls...)
-	return nil
 }
 
 type noCustomers struct{}
@@ -47,7 +43,9 @@ func (noCustomers) CustomersByAddress(context.Context, ledger.TenantID, string) 
 // TestIntegrationWebhooksPublishToKinesis posts a signed SES delivery and a
 // Connect contact event through the handler, publishing with the real
 // Kinesis publisher to kinesalite, and reads the records back: valid
-// events, keyed by tenant#customer.
+// events, keyed by tenant#customer. Then a STOP from a number no customer
+// has: recorded in the real consent table, dead-lettered on the real SQS
+// emulator. Only SNS (signed by snstest) is faked: it cannot run here.
 func TestIntegrationWebhooksPublishToKinesis(t *testing.T) {
 	localtest.Require(t, "RECOUP_KINESIS_ENDPOINT")
 	ctx := context.Background()
@@ -71,14 +69,49 @@ func TestIntegrationWebhooksPublishToKinesis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	normaliser, err := sms.New(sms.MapNumbers{}, noCustomers{})
+	sqsClient, queue := localtest.SQS(t)
+	url, err := sqsq.EnsureQueue(ctx, sqsClient, queue, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const topic = "arn:aws:sns:us-east-1:123456789012:recoup-ses-events"
-	dl := &memSink{}
+	dl, err := sqsq.NewDeadLetters(sqsClient, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// letters reads what is on the dead-letter queue.
+	letters := func() []deadletter.Letter {
+		t.Helper()
+		rs, err := sqsq.Receive(ctx, sqsClient, url, 10, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ls []deadletter.Letter
+		for _, r := range rs {
+			if r.DecodeErr != nil {
+				t.Fatalf("message %s: %v", r.MessageID, r.DecodeErr)
+			}
+			ls = append(ls, r.Letter)
+		}
+		return ls
+	}
+	db, prefix := localtest.DynamoDB(t)
+	if _, err := dynamo.EnsureTables(ctx, db, prefix); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := dynamo.NewConsent(db, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	normaliser, err := sms.New(sms.MapNumbers{"+12125550101": "acme-supply"}, noCustomers{}, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		topic    = "arn:aws:sns:us-east-1:123456789012:recoup-ses-events"
+		smsTopic = "arn:aws:sns:us-east-1:123456789012:recoup-sms-events"
+	)
 	var logs bytes.Buffer
-	h, err := handler.New(handler.Config{Verifier: verifier, SESTopics: []string{topic}, SMS: normaliser, ConnectKey: "k",
+	h, err := handler.New(handler.Config{Verifier: verifier, SESTopics: []string{topic}, SMSTopics: []string{smsTopic}, SMS: normaliser, ConnectKey: "k",
 		Publisher: pub, DeadLetters: dl, Log: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -102,8 +135,8 @@ func TestIntegrationWebhooksPublishToKinesis(t *testing.T) {
 	if err := h.HandleEventBridge(ctx, contact); err != nil {
 		t.Fatal(err)
 	}
-	if len(dl.letters) != 0 {
-		t.Fatalf("dead letters: %+v", dl.letters)
+	if ls := letters(); len(ls) != 0 {
+		t.Fatalf("dead letters: %+v", ls)
 	}
 
 	shards, err := client.ListShards(ctx, &awskinesis.ListShardsInput{StreamName: aws.String(stream)})
@@ -134,5 +167,24 @@ func TestIntegrationWebhooksPublishToKinesis(t *testing.T) {
 		if e.Type() != want[i].typ || aws.ToString(r.PartitionKey) != want[i].key {
 			t.Errorf("record %d: %s keyed %s, want %s keyed %s", i, e.Type(), aws.ToString(r.PartitionKey), want[i].typ, want[i].key)
 		}
+	}
+
+	stop := snsverify.Message{Type: snsverify.TypeNotification, MessageID: "b1e7c0de-0000-4000-8000-000000000001", TopicArn: smsTopic,
+		Message:   `{"originationNumber":"+13125550188","destinationNumber":"+12125550101","messageBody":"STOP","inboundMessageId":"in-stop-1"}`,
+		Timestamp: "2026-04-14T17:05:00.000Z"}
+	signer.Sign(t, &stop)
+	resp, err = h.HandleRequest(ctx, post("/webhooks/sms", snstest.Body(t, stop)))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("SMS STOP: %d %s %v\n%s", resp.StatusCode, resp.Body, err, &logs)
+	}
+	if ls := letters(); len(ls) != 1 || ls[0].Kind != deadletter.KindUnknownCustomer || ls[0].Source != handler.SourceSMS {
+		t.Errorf("dead letters after a STOP from an unknown number: %+v, want one webhooks/sms unknown_customer", ls)
+	}
+	st, err := cs.Current(ctx, "acme-supply", "tel:+13125550188", consent.SMS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Consent != consent.Revoked {
+		t.Errorf("consent of the number after its STOP: %+v, want revoked", st)
 	}
 }

@@ -26,6 +26,7 @@ var (
 	_ handler.Publisher = (*kinesis.Publisher)(nil)
 	_ handler.Verifier  = (*snsverify.Verifier)(nil)
 	_ sms.Resolver      = (*dynamo.Ledger)(nil)
+	_ sms.Consent       = (*dynamo.Consent)(nil)
 )
 
 func main() {
@@ -55,11 +56,18 @@ func build(ctx context.Context, log *slog.Logger) (*handler.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	customers, err := dynamo.NewLedger(awsconfig.DynamoDB(cfg), awsconfig.TablePrefix())
+	db, prefix := awsconfig.DynamoDB(cfg), awsconfig.TablePrefix()
+	customers, err := dynamo.NewLedger(db, prefix)
 	if err != nil {
 		return nil, err
 	}
-	normaliser, err := sms.New(s.Numbers, customers)
+	// A STOP from a number no customer has is recorded here: no event can
+	// carry it to the engagement consumer.
+	cs, err := dynamo.NewConsent(db, prefix)
+	if err != nil {
+		return nil, err
+	}
+	normaliser, err := sms.New(s.Numbers, customers, cs)
 	if err != nil {
 		return nil, err
 	}

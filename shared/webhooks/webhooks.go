@@ -20,7 +20,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/recoup-dev/recoup/events"
+	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/deadletter"
+	"github.com/recoup-dev/recoup/shared/ledger"
 )
 
 // ErrMalformed is wrapped by a normaliser's error when the provider payload
@@ -81,13 +83,6 @@ func (o *Outcome) Refuse(kind, recordID, tenant, format string, args ...any) {
 	o.Refused = append(o.Refused, Refusal{Kind: kind, RecordID: recordID, Tenant: tenant, Reason: fmt.Sprintf(format, args...)})
 }
 
-// Merge appends other's parts to o.
-func (o *Outcome) Merge(other Outcome) {
-	o.Events = append(o.Events, other.Events...)
-	o.Ignored = append(o.Ignored, other.Ignored...)
-	o.Refused = append(o.Refused, other.Refused...)
-}
-
 // redact keeps a validation error's field and drops its quoted value, which
 // may be an address or a number: refusal reasons are logged.
 func redact(err error) string {
@@ -98,35 +93,28 @@ func redact(err error) string {
 	return "refused by the contract"
 }
 
-// maxIDBytes is the contract's limit on ids (events.Validate).
-const maxIDBytes = 128
-
 // EventID joins a producer prefix and the provider's own ids into an event
 // id ("ses:<message id>:delivery:<recipient>"), so a redelivered
 // notification yields the same id and the consumer applies it once. When
-// the joined id would break the contract (longer than 128 bytes, or holding
-// '#', a control character or an edge space, all of which provider ids and
-// e-mail addresses may contain) it becomes "<prefix>:sha256:<hex>" of the
+// the joined id would break the contract (ledger.ValidateID: longer than
+// 128 bytes, or holding '#' or a control character; and events.Validate's
+// own rules: valid UTF-8, no edge space), all of which provider ids and
+// e-mail addresses may contain, it becomes "<prefix>:sha256:<hex>" of the
 // joined form: still deterministic, and no personal data in clear.
 func EventID(prefix string, parts ...string) string {
 	id := prefix + ":" + strings.Join(parts, ":")
-	if idSafe(id) {
+	if ledger.ValidateID("event id", id) == nil && utf8.ValidString(id) && strings.TrimSpace(id) == id {
 		return id
 	}
 	sum := sha256.Sum256([]byte(id))
 	return prefix + ":sha256:" + hex.EncodeToString(sum[:])
 }
 
-func idSafe(id string) bool {
-	if len(id) > maxIDBytes || !utf8.ValidString(id) || strings.TrimSpace(id) != id {
-		return false
-	}
-	for _, r := range id {
-		if r == '#' || r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
+// ContactPoint is a normalised address (consent.NormalisePhone,
+// consent.NormaliseEmail) in the form events carry: the E.164 number or
+// the e-mail address without its scheme.
+func ContactPoint(a consent.Address) string {
+	return strings.TrimPrefix(strings.TrimPrefix(string(a), "tel:"), "mailto:")
 }
 
 // Correlation keys our senders attach to what they send (SES message tags,

@@ -148,7 +148,7 @@ func Normalise(ev lambdaevents.EventBridgeEvent) (webhooks.Outcome, error) {
 		at = ev.Time
 	}
 	o.Add(events.Event{ID: webhooks.EventID(Source, d.ContactID, d.EventType), Tenant: ledger.TenantID(corr.Tenant),
-		Customer: corr.Customer, Debt: corr.Debt, Channel: channel, ContactPoint: strings.TrimPrefix(string(cp), "tel:"),
+		Customer: corr.Customer, Debt: corr.Debt, Channel: channel, ContactPoint: webhooks.ContactPoint(cp),
 		OccurredAt: at.UTC(), Source: Source,
 		Payload: events.CallOutcome{Outcome: outcome, DurationSeconds: seconds, AttemptID: corr.Attempt}}, d.ContactID)
 	return o, nil

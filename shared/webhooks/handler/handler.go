@@ -66,7 +66,7 @@ type SMSNormaliser interface {
 // /webhooks/connect is refused as forged.
 const ConnectKeyHeader = "X-Recoup-Webhook-Key"
 
-// Dead-letter sources, one per route.
+// Dead-letter sources, one per route: the route is "/" and the source.
 const (
 	SourceSES     = "webhooks/ses"
 	SourceSMS     = "webhooks/sms"
@@ -109,21 +109,19 @@ func New(cfg Config) (*Handler, error) {
 // event whose events could not be published returns an error, so Lambda's
 // asynchronous retries deliver it again.
 func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
-	var probe struct {
-		HTTPMethod *string `json:"httpMethod"`
-		DetailType *string `json:"detail-type"`
+	// One decode serves the API Gateway case, the common one: an
+	// EventBridge event shares no field name with a proxy request.
+	var req struct {
+		lambdaevents.APIGatewayProxyRequest
+		DetailType string `json:"detail-type"`
 	}
-	if err := json.Unmarshal(payload, &probe); err != nil {
-		return nil, fmt.Errorf("webhooks: invoked with something that is not a JSON object: %w", err)
+	if err := json.Unmarshal(payload, &req); err != nil {
+		return nil, fmt.Errorf("webhooks: invoked with something that is neither an API Gateway request nor an EventBridge event: %w", err)
 	}
 	switch {
-	case probe.HTTPMethod != nil:
-		var req lambdaevents.APIGatewayProxyRequest
-		if err := json.Unmarshal(payload, &req); err != nil {
-			return nil, fmt.Errorf("webhooks: unreadable API Gateway request: %w", err)
-		}
-		return h.HandleRequest(ctx, req)
-	case probe.DetailType != nil:
+	case req.HTTPMethod != "":
+		return h.HandleRequest(ctx, req.APIGatewayProxyRequest)
+	case req.DetailType != "":
 		return nil, h.HandleEventBridge(ctx, payload)
 	}
 	return nil, errors.New("webhooks: invoked with neither an API Gateway request nor an EventBridge event")
@@ -141,45 +139,44 @@ func (h *Handler) HandleEventBridge(ctx context.Context, body []byte) error {
 
 // HandleRequest serves one API Gateway request.
 func (h *Handler) HandleRequest(ctx context.Context, req lambdaevents.APIGatewayProxyRequest) (lambdaevents.APIGatewayProxyResponse, error) {
-	route := ""
-	for _, r := range []string{"/webhooks/ses", "/webhooks/sms", "/webhooks/connect"} {
-		if strings.HasSuffix(strings.TrimSuffix(req.Path, "/"), r) {
-			route = r
+	path := strings.TrimSuffix(req.Path, "/")
+	source := ""
+	for _, src := range []string{SourceSES, SourceSMS, SourceConnect} {
+		if strings.HasSuffix(path, "/"+src) {
+			source = src
 		}
 	}
-	if route == "" {
+	if source == "" {
 		return respond(status{code: http.StatusNotFound, reason: "no such webhook"}), nil
 	}
 	if req.HTTPMethod != http.MethodPost {
 		return respond(status{code: http.StatusMethodNotAllowed, reason: "POST only"}), nil
 	}
-	origin := map[string]string{"route": route, "request_id": req.RequestContext.RequestID}
+	origin := map[string]string{"route": "/" + source, "request_id": req.RequestContext.RequestID}
 	body := []byte(req.Body)
 	if req.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(req.Body)
 		if err != nil {
-			return respond(h.refuse(ctx, sourceOf(route), body, origin, webhooks.Refusal{Kind: deadletter.KindInvalid,
+			return respond(h.refuse(ctx, source, body, origin, webhooks.Refusal{Kind: deadletter.KindInvalid,
 				Reason: "body flagged base64 is not base64"}, http.StatusBadRequest)), nil
 		}
 		body = b
 	}
 	var st status
-	switch route {
-	case "/webhooks/ses":
-		st = h.sns(ctx, SourceSES, body, origin, h.cfg.SESTopics, func(_ context.Context, m snsverify.Message, _ time.Time) (webhooks.Outcome, error) {
+	switch source {
+	case SourceSES:
+		st = h.sns(ctx, source, body, origin, h.cfg.SESTopics, func(_ context.Context, m snsverify.Message, _ time.Time) (webhooks.Outcome, error) {
 			return ses.Normalise([]byte(m.Message))
 		})
-	case "/webhooks/sms":
-		st = h.sns(ctx, SourceSMS, body, origin, h.cfg.SMSTopics, func(ctx context.Context, m snsverify.Message, at time.Time) (webhooks.Outcome, error) {
+	case SourceSMS:
+		st = h.sns(ctx, source, body, origin, h.cfg.SMSTopics, func(ctx context.Context, m snsverify.Message, at time.Time) (webhooks.Outcome, error) {
 			return h.cfg.SMS.Normalise(ctx, sms.Notification{MessageID: m.MessageID, Timestamp: at, Message: []byte(m.Message)})
 		})
-	case "/webhooks/connect":
+	case SourceConnect:
 		st = h.connectHTTP(ctx, req, body, origin)
 	}
 	return respond(st), nil
 }
-
-func sourceOf(route string) string { return "webhooks/" + strings.TrimPrefix(route, "/webhooks/") }
 
 // status is a handled request's result.
 type status struct {
@@ -275,8 +272,8 @@ func (h *Handler) finish(ctx context.Context, source string, body []byte, origin
 		return h.refuse(ctx, source, body, origin, webhooks.Refusal{Kind: deadletter.KindInvalid, RecordID: recordID, Reason: err.Error()},
 			http.StatusBadRequest)
 	case err != nil:
-		h.cfg.Log.Error("webhook lookup failed; will be retried", "source", source, "record_id", recordID, "err", err)
-		return status{code: http.StatusServiceUnavailable, reason: "a lookup failed"}
+		h.cfg.Log.Error("webhook lookup or consent write failed; will be retried", "source", source, "record_id", recordID, "err", err)
+		return status{code: http.StatusServiceUnavailable, reason: "a lookup or consent write failed"}
 	}
 	if len(o.Events) > 0 {
 		if err := h.cfg.Publisher.Put(ctx, o.Events); err != nil {

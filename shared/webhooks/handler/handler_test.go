@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/recoup-dev/recoup/events"
+	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/deadletter"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/webhooks/handler"
@@ -89,12 +90,26 @@ func (c customers) CustomersByAddress(_ context.Context, tenant ledger.TenantID,
 	return c[string(tenant)+"|"+address], nil
 }
 
+// consentLog keeps the consent events recorded.
+type consentLog struct {
+	mu  sync.Mutex
+	got []consent.Event
+}
+
+func (c *consentLog) Record(_ context.Context, _ ledger.TenantID, _ string, ev consent.Event) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got = append(c.got, ev)
+	return true, nil
+}
+
 type rig struct {
-	h      *handler.Handler
-	signer *snstest.Signer
-	pub    *publisher
-	dl     *sink
-	logs   *bytes.Buffer
+	h       *handler.Handler
+	signer  *snstest.Signer
+	pub     *publisher
+	dl      *sink
+	consent *consentLog
+	logs    *bytes.Buffer
 }
 
 func newRig(t testing.TB) *rig {
@@ -104,12 +119,13 @@ func newRig(t testing.TB) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cs := &consentLog{}
 	n, err := sms.New(sms.MapNumbers{"+12125550101": "acme-supply"},
-		customers{"acme-supply|tel:+14255550182": {"C-10058", "C-10059"}})
+		customers{"acme-supply|tel:+14255550182": {"C-10058", "C-10059"}}, cs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{signer: s, pub: &publisher{}, dl: &sink{}, logs: &bytes.Buffer{}}
+	r := &rig{signer: s, pub: &publisher{}, dl: &sink{}, consent: cs, logs: &bytes.Buffer{}}
 	r.h, err = handler.New(handler.Config{Verifier: v, SESTopics: []string{sesTopic}, SMSTopics: []string{smsTopic},
 		SMS: n, ConnectKey: key, Publisher: r.pub, DeadLetters: r.dl, Log: slog.New(slog.NewJSONHandler(r.logs, nil)),
 		Now: func() time.Time { return time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC) }})
@@ -261,6 +277,23 @@ func TestSNSRoutes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSMSStopFromAnUnknownNumber: the revocation is recorded on the
+// number and the text is dead-lettered for a person to match; SNS gets 200.
+func TestSMSStopFromAnUnknownNumber(t *testing.T) {
+	r := newRig(t)
+	req := post("/webhooks/sms", snstest.Body(t, r.delivery(t, smsTopic,
+		`{"originationNumber":"+13125550188","destinationNumber":"+12125550101","messageBody":"STOP","inboundMessageId":"x1"}`)))
+	if code := r.serve(t, req); code != 200 {
+		t.Fatalf("status %d, want 200; logs:\n%s", code, r.logs)
+	}
+	if diff := cmp.Diff([]string{"webhooks/sms:unknown_customer"}, r.kinds()); diff != "" {
+		t.Errorf("dead letters (-want +got):\n%s", diff)
+	}
+	if len(r.consent.got) != 1 || r.consent.got[0].(consent.Revoke).Address != "tel:+13125550188" {
+		t.Errorf("consent recorded %+v, want the revocation on tel:+13125550188", r.consent.got)
 	}
 }
 

@@ -227,7 +227,7 @@ func addRecipient(o *webhooks.Outcome, r Record, base events.Event, rcpt, kind, 
 		o.Refuse(deadletter.KindInvalid, mid, string(base.Tenant), "SES %s %s: a recipient is not an e-mail address", r.EventType, mid)
 		return
 	}
-	cp := strings.TrimPrefix(string(addr), "mailto:")
+	cp := webhooks.ContactPoint(addr)
 	when, ok := parseTime(at, r.Mail.Timestamp)
 	if !ok {
 		o.Refuse(deadletter.KindInvalid, mid, string(base.Tenant), "SES %s %s: no readable timestamp", r.EventType, mid)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/recoup-dev/recoup/events"
+	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/deadletter"
 	"github.com/recoup-dev/recoup/shared/ledger"
@@ -38,18 +39,29 @@ type Resolver interface {
 	CustomersByAddress(ctx context.Context, tenant ledger.TenantID, address string) ([]string, error)
 }
 
+// Consent records a revocation on an address; consent.Store
+// (*dynamo.Consent) is one. The normaliser uses it only for a text from a
+// number no customer has: no event can carry that text (every event names a
+// customer), so the engagement consumer, which records the revocations
+// events carry, never sees it.
+type Consent interface {
+	Record(ctx context.Context, tenant ledger.TenantID, customer string, ev consent.Event) (applied bool, err error)
+}
+
 // Normaliser turns SMS notifications into events.
 type Normaliser struct {
 	numbers   Numbers
 	customers Resolver
+	consent   Consent
 }
 
-// New returns a normaliser; both dependencies are required.
-func New(numbers Numbers, customers Resolver) (*Normaliser, error) {
-	if numbers == nil || customers == nil {
-		return nil, errors.New("sms: New needs Numbers and a Resolver")
+// New returns a normaliser; every dependency is required: without Consent
+// a STOP from an unknown number would wait for a person.
+func New(numbers Numbers, customers Resolver, c Consent) (*Normaliser, error) {
+	if numbers == nil || customers == nil || c == nil {
+		return nil, errors.New("sms: New needs Numbers, a Resolver and a Consent store")
 	}
-	return &Normaliser{numbers: numbers, customers: customers}, nil
+	return &Normaliser{numbers: numbers, customers: customers, consent: c}, nil
 }
 
 // Notification is what the normaliser needs of the SNS envelope: inbound
@@ -97,26 +109,19 @@ func (n *Normaliser) Normalise(ctx context.Context, note Notification) (webhooks
 	if len(t) == 0 || t[0] != '{' {
 		return webhooks.Outcome{}, webhooks.Malformed("SMS notification is not a JSON object")
 	}
-	var probe struct {
-		EventType         *string `json:"eventType"`
-		OriginationNumber *string `json:"originationNumber"`
+	// One decode for both shapes: their field names do not overlap.
+	var w struct {
+		DeliveryEvent
+		Inbound
 	}
-	if err := json.Unmarshal(t, &probe); err != nil {
+	if err := json.Unmarshal(t, &w); err != nil {
 		return webhooks.Outcome{}, webhooks.Malformed("SMS notification is not valid JSON of a documented shape")
 	}
 	switch {
-	case probe.EventType != nil:
-		var d DeliveryEvent
-		if err := json.Unmarshal(t, &d); err != nil {
-			return webhooks.Outcome{}, webhooks.Malformed("SMS event is not of the documented shape")
-		}
-		return delivery(d, note.Timestamp)
-	case probe.OriginationNumber != nil:
-		var in Inbound
-		if err := json.Unmarshal(t, &in); err != nil {
-			return webhooks.Outcome{}, webhooks.Malformed("inbound SMS is not of the documented shape")
-		}
-		return n.inbound(ctx, in, note)
+	case w.EventType != "":
+		return delivery(w.DeliveryEvent, note.Timestamp)
+	case w.OriginationNumber != "":
+		return n.inbound(ctx, w.Inbound, note)
 	}
 	return webhooks.Outcome{}, webhooks.Malformed("SMS notification is neither a delivery event nor an inbound message")
 }
@@ -181,7 +186,7 @@ func delivery(d DeliveryEvent, snsTime time.Time) (webhooks.Outcome, error) {
 		at = time.UnixMilli(d.EventTimestamp)
 	}
 	o.Add(events.Event{ID: webhooks.EventID(Source, d.MessageID, status), Tenant: ledger.TenantID(corr.Tenant),
-		Customer: corr.Customer, Debt: corr.Debt, Channel: events.ChannelSMS, ContactPoint: strings.TrimPrefix(string(cp), "tel:"),
+		Customer: corr.Customer, Debt: corr.Debt, Channel: events.ChannelSMS, ContactPoint: webhooks.ContactPoint(cp),
 		OccurredAt: at.UTC(), Source: Source, Payload: p}, d.MessageID)
 	return o, nil
 }
@@ -194,13 +199,18 @@ func (n *Normaliser) inbound(ctx context.Context, in Inbound, note Notification)
 	if id == "" || in.DestinationNumber == "" {
 		return webhooks.Outcome{}, webhooks.Malformed("inbound SMS has no inboundMessageId or destinationNumber")
 	}
+	// The payload has no time of its own.
+	at := note.Timestamp.UTC()
+	if at.IsZero() {
+		return webhooks.Outcome{}, webhooks.Malformed("inbound SMS %s: the SNS notification has no Timestamp", id)
+	}
 	var o webhooks.Outcome
 	ours, err := consent.NormalisePhone(in.DestinationNumber)
 	if err != nil {
 		o.Refuse(deadletter.KindUnknownTenant, id, "", "inbound SMS %s: destinationNumber is not a phone number", id)
 		return o, nil
 	}
-	tenant, ok, err := n.numbers.TenantForNumber(ctx, strings.TrimPrefix(string(ours), "tel:"))
+	tenant, ok, err := n.numbers.TenantForNumber(ctx, webhooks.ContactPoint(ours))
 	if err != nil {
 		return webhooks.Outcome{}, fmt.Errorf("inbound SMS %s: find the tenant of our number: %w", id, err)
 	}
@@ -219,13 +229,7 @@ func (n *Normaliser) inbound(ctx context.Context, in Inbound, note Notification)
 		return webhooks.Outcome{}, fmt.Errorf("inbound SMS %s: find the sender's customers: %w", id, err)
 	}
 	if len(customers) == 0 {
-		// A STOP from a number we cannot place must still reach a person.
-		o.Refuse(deadletter.KindUnknownCustomer, id, string(tenant), "inbound SMS %s: no customer of the tenant has the sender's number", id)
-		return o, nil
-	}
-	at := note.Timestamp
-	if at.IsZero() {
-		return webhooks.Outcome{}, webhooks.Malformed("inbound SMS %s: the SNS notification has no Timestamp", id)
+		return n.unknownSender(ctx, tenant, from, id, in.MessageBody, at)
 	}
 	seen := map[string]bool{}
 	for _, c := range customers {
@@ -236,9 +240,37 @@ func (n *Normaliser) inbound(ctx context.Context, in Inbound, note Notification)
 		// The customer is part of the id: one text to a shared number is
 		// one event per customer, each applied once.
 		o.Add(events.Event{ID: webhooks.EventID(Source, "inbound", id, c), Tenant: tenant, Customer: c,
-			Channel: events.ChannelSMS, ContactPoint: strings.TrimPrefix(string(from), "tel:"), OccurredAt: at.UTC(),
+			Channel: events.ChannelSMS, ContactPoint: webhooks.ContactPoint(from), OccurredAt: at,
 			Source: Source, Payload: events.SMSInbound{Text: in.MessageBody}}, id)
 	}
+	return o, nil
+}
+
+// unknownSender handles a text from a number no customer of the tenant has.
+// Consent belongs to the number, not to a customer: when the words read as
+// a revocation (compliance.Revocation, the engagement consumer's reading)
+// it is recorded on the number at once, for no customer, as the consumer
+// does for an event of an unknown customer. Either way the text is
+// dead-lettered, kind unknown_customer, for a person to match the number
+// to a customer and to read words no keyword list catches.
+func (n *Normaliser) unknownSender(ctx context.Context, tenant ledger.TenantID, from consent.Address, id, text string, at time.Time) (webhooks.Outcome, error) {
+	var o webhooks.Outcome
+	reason := "no customer of the tenant has the sender's number"
+	if revoked, _ := compliance.Revocation(text); revoked {
+		rv := consent.Revoke{ID: webhooks.EventID(Source, "inbound", id), Tenant: tenant, Address: from,
+			Channels: []consent.Channel{consent.SMS}, Via: consent.ViaSMSReply, At: at, Text: text}
+		_, err := n.consent.Record(ctx, tenant, "", rv)
+		switch {
+		case errors.Is(err, consent.ErrInvalid):
+			reason += "; the text reads as a revocation, which the consent ledger refused: record it by hand"
+		case err != nil:
+			// Not acknowledged: SNS delivers again until it is recorded.
+			return webhooks.Outcome{}, fmt.Errorf("inbound SMS %s: record the revocation of an unknown sender: %w", id, err)
+		default:
+			reason += "; the text reads as a revocation and was recorded on the sender's number"
+		}
+	}
+	o.Refuse(deadletter.KindUnknownCustomer, id, string(tenant), "inbound SMS %s: %s", id, reason)
 	return o, nil
 }
 
@@ -267,7 +299,7 @@ func ParseNumbers(js []byte) (MapNumbers, error) {
 		if err := ledger.TenantID(tenant).Validate(); err != nil {
 			return nil, fmt.Errorf("sms numbers: tenant of %s: %w", num, err)
 		}
-		e164 := strings.TrimPrefix(string(a), "tel:")
+		e164 := webhooks.ContactPoint(a)
 		if prev, dup := m[e164]; dup && prev != ledger.TenantID(tenant) {
 			return nil, fmt.Errorf("sms numbers: %s is given to both %s and %s", e164, prev, tenant)
 		}

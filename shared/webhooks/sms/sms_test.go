@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/recoup-dev/recoup/events"
+	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/deadletter"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/webhooks"
@@ -30,6 +31,22 @@ func (c *customers) CustomersByAddress(_ context.Context, tenant ledger.TenantID
 	return c.by[string(tenant)+"|"+address], c.err
 }
 
+// consentLog is a Consent store recording what it was given.
+type consentLog struct {
+	err      error
+	recorded []consent.Event
+	owners   []string
+}
+
+func (c *consentLog) Record(_ context.Context, _ ledger.TenantID, customer string, ev consent.Event) (bool, error) {
+	if c.err != nil {
+		return false, c.err
+	}
+	c.recorded = append(c.recorded, ev)
+	c.owners = append(c.owners, customer)
+	return true, nil
+}
+
 var snsTime = time.Date(2026, 4, 14, 17, 3, 22, 0, time.UTC)
 
 func read(t *testing.T, name string) []byte {
@@ -43,11 +60,16 @@ func read(t *testing.T, name string) []byte {
 
 func newNormaliser(t *testing.T, c *customers) *sms.Normaliser {
 	t.Helper()
+	return newNormaliserWith(t, c, &consentLog{})
+}
+
+func newNormaliserWith(t *testing.T, c *customers, cs *consentLog) *sms.Normaliser {
+	t.Helper()
 	nums, err := sms.ParseNumbers([]byte(`{"(212) 555-0101": "acme-supply"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := sms.New(nums, c)
+	n, err := sms.New(nums, c, cs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +214,47 @@ func TestInbound(t *testing.T) {
 	}
 }
 
+// TestInboundStopFromAnUnknownSender: a revocation from a number no
+// customer has is recorded on the number at once and still dead-lettered
+// for a person to match; other words are only dead-lettered.
+func TestInboundStopFromAnUnknownSender(t *testing.T) {
+	const stop = `{"originationNumber":"(425) 555-0182","destinationNumber":"+12125550101","messageBody":"Stop texting me","inboundMessageId":"in-1"}`
+	cs := &consentLog{}
+	n := newNormaliserWith(t, &customers{}, cs)
+	o, err := n.Normalise(context.Background(), sms.Notification{MessageID: "sns-1", Timestamp: snsTime, Message: []byte(stop)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Events) != 0 || len(o.Refused) != 1 || o.Refused[0].Kind != deadletter.KindUnknownCustomer ||
+		!strings.Contains(o.Refused[0].Reason, "recorded") {
+		t.Errorf("outcome %+v, want one unknown_customer letter saying the revocation was recorded", o)
+	}
+	want := []consent.Event{consent.Revoke{ID: "sms:inbound:in-1", Tenant: "acme-supply", Address: "tel:+14255550182",
+		Channels: []consent.Channel{consent.SMS}, Via: consent.ViaSMSReply, At: snsTime, Text: "Stop texting me"}}
+	if diff := cmp.Diff(want, cs.recorded); diff != "" {
+		t.Errorf("consent recorded (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{""}, cs.owners); diff != "" {
+		t.Errorf("recorded for customers (-want +got):\n%s", diff)
+	}
+
+	cs = &consentLog{}
+	n = newNormaliserWith(t, &customers{}, cs)
+	o, err = n.Normalise(context.Background(), sms.Notification{Timestamp: snsTime, Message: read(t, "inbound")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.recorded) != 0 || len(o.Refused) != 1 || o.Refused[0].Kind != deadletter.KindUnknownCustomer {
+		t.Errorf("a text that is no revocation: recorded %v, outcome %+v; want only the dead letter", cs.recorded, o)
+	}
+
+	n = newNormaliserWith(t, &customers{}, &consentLog{err: errors.New("dynamodb throttled")})
+	if _, err := n.Normalise(context.Background(), sms.Notification{Timestamp: snsTime, Message: []byte(stop)}); err == nil ||
+		errors.Is(err, webhooks.ErrMalformed) {
+		t.Errorf("consent store down: err = %v, want a transient error so SNS delivers again", err)
+	}
+}
+
 func TestInboundLookupFailureIsTransient(t *testing.T) {
 	n := newNormaliser(t, &customers{err: errors.New("dynamodb throttled")})
 	_, err := n.Normalise(context.Background(), sms.Notification{Timestamp: snsTime, Message: read(t, "inbound")})
@@ -236,7 +299,7 @@ func FuzzNormalise(f *testing.F) {
 		f.Add(b)
 	}
 	nums := sms.MapNumbers{"+12125550101": "acme-supply"}
-	n, err := sms.New(nums, &customers{by: map[string][]string{"acme-supply|tel:+14255550182": {"C-10058"}}})
+	n, err := sms.New(nums, &customers{by: map[string][]string{"acme-supply|tel:+14255550182": {"C-10058"}}}, &consentLog{})
 	if err != nil {
 		f.Fatal(err)
 	}

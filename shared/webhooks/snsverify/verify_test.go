@@ -126,13 +126,13 @@ func TestVerifyAccepts(t *testing.T) {
 
 func TestVerifyRefuses(t *testing.T) {
 	s := snstest.NewSigner(t)
-	caKey, ca, _ := snstest.NewCA(t) // never added to the roots
+	caKey, ca := snstest.NewCA(t) // never added to the roots
 	// A certificate from a CA nobody trusts, one that has expired, and one
 	// issued to someone other than SNS, each served at its own SNS URL.
 	rogueKey, roguePEM := snstest.Issue(t, caKey, ca, snstest.CertOptions{})
 	const rogueURL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-rogue.pem"
 	s.Fetcher.Serve(rogueURL, roguePEM)
-	trustedKey, trustedCA, _ := snstest.NewCA(t)
+	trustedKey, trustedCA := snstest.NewCA(t)
 	s.Roots.AddCert(trustedCA)
 	expiredKey, expiredPEM := snstest.Issue(t, trustedKey, trustedCA, snstest.CertOptions{
 		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})

@@ -45,7 +45,7 @@ type CertOptions struct {
 // by its Fetcher at CertURL.
 func NewSigner(t testing.TB) *Signer {
 	t.Helper()
-	caKey, caCert := newCA(t)
+	caKey, caCert := NewCA(t)
 	s := &Signer{Roots: x509.NewCertPool(), Fetcher: NewFetcher()}
 	s.Roots.AddCert(caCert)
 	s.Key, s.CertPEM = Issue(t, caKey, caCert, CertOptions{})
@@ -53,7 +53,9 @@ func NewSigner(t testing.TB) *Signer {
 	return s
 }
 
-func newCA(t testing.TB) (*rsa.PrivateKey, *x509.Certificate) {
+// NewCA returns a fresh CA key and certificate, for tests that need a
+// second CA (trusted once added to the Signer's Roots, untrusted otherwise).
+func NewCA(t testing.TB) (*rsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -71,16 +73,6 @@ func newCA(t testing.TB) (*rsa.PrivateKey, *x509.Certificate) {
 		t.Fatal(err)
 	}
 	return key, c
-}
-
-// NewCA returns a fresh CA key, certificate and pool, for tests that need a
-// second, untrusted CA.
-func NewCA(t testing.TB) (*rsa.PrivateKey, *x509.Certificate, *x509.CertPool) {
-	t.Helper()
-	k, c := newCA(t)
-	p := x509.NewCertPool()
-	p.AddCert(c)
-	return k, c, p
 }
 
 var serial = struct {
@@ -152,12 +144,12 @@ type Fetcher struct {
 	mu     sync.Mutex
 	bodies map[string][]byte
 	errs   map[string]error
-	Calls  map[string]int
+	calls  map[string]int
 }
 
 // NewFetcher returns an empty fetcher.
 func NewFetcher() *Fetcher {
-	return &Fetcher{bodies: map[string][]byte{}, errs: map[string]error{}, Calls: map[string]int{}}
+	return &Fetcher{bodies: map[string][]byte{}, errs: map[string]error{}, calls: map[string]int{}}
 }
 
 // Serve makes url return body.
@@ -178,14 +170,14 @@ func (f *Fetcher) Fail(url string, err error) {
 func (f *Fetcher) Count(url string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.Calls[url]
+	return f.calls[url]
 }
 
 // Fetch implements snsverify.Fetcher; an unknown URL is a 404.
 func (f *Fetcher) Fetch(_ context.Context, url string) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.Calls[url]++
+	f.calls[url]++
 	if err := f.errs[url]; err != nil {
 		return nil, err
 	}
