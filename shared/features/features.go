@@ -113,8 +113,18 @@ type customer struct {
 	disputes                         []ledger.Dispute
 	promises                         []ledger.PromiseToPay
 	touches                          []Touch // sorted by time
-	invoiceSettled                   map[string]time.Time
-	known                            map[string]bool // invoice ids in the snapshot
+
+	// Indexes over the above, built once, so each vector costs binary
+	// searches instead of a pass over the customer's disputes, promises
+	// and touches.
+	disputeOpened  []time.Time                 // sorted
+	disputesOf     map[string][]ledger.Dispute // by invoice
+	promiseCounted []time.Time                 // when each promise starts to count, sorted
+	cumKept        []float64                   // running counts in promiseCounted order
+	cumBroken      []float64
+	lastTouch      [touchKinds][]time.Time // sorted, per kind
+	invoiceSettled map[string]time.Time
+	known          map[string]bool // invoice ids in the snapshot
 }
 
 // NewHistory indexes a snapshot. It refuses records of more than one
@@ -236,6 +246,30 @@ func NewHistory(s Snapshot) (*History, error) {
 	return h, nil
 }
 
+// Touch kinds: our attempts, and responses by channel family.
+const (
+	touchContact = iota
+	touchEmail
+	touchSMS
+	touchVoice
+	touchKinds
+)
+
+func touchKind(t Touch) int {
+	if !t.Response {
+		return touchContact
+	}
+	switch t.Channel {
+	case "email":
+		return touchEmail
+	case "sms":
+		return touchSMS
+	case "voice", "ai_voice":
+		return touchVoice
+	}
+	return -1
+}
+
 func (c *customer) index() {
 	slices.SortStableFunc(c.settled, func(a, b settlement) int { return a.at.Compare(b.at) })
 	n := len(c.settled)
@@ -252,6 +286,41 @@ func (c *customer) index() {
 		c.cumDaysToPay[i+1] = c.cumDaysToPay[i] + s.daysToPay
 	}
 	slices.SortStableFunc(c.touches, func(a, b Touch) int { return a.At.Compare(b.At) })
+	for _, t := range c.touches {
+		if k := touchKind(t); k >= 0 {
+			c.lastTouch[k] = append(c.lastTouch[k], t.At)
+		}
+	}
+
+	c.disputesOf = map[string][]ledger.Dispute{}
+	for _, d := range c.disputes {
+		c.disputeOpened = append(c.disputeOpened, d.OpenedAt)
+		c.disputesOf[d.Invoice] = append(c.disputesOf[d.Invoice], d)
+	}
+	slices.SortFunc(c.disputeOpened, time.Time.Compare)
+
+	// A promise counts at t once it is due before t and was made by t:
+	// counted(p) < t exactly then, with the nanosecond making "made at t"
+	// count, as the scan it replaces did.
+	counted := func(p ledger.PromiseToPay) time.Time {
+		if m := p.MadeAt.Add(-time.Nanosecond); m.After(p.Due) {
+			return m
+		}
+		return p.Due
+	}
+	slices.SortStableFunc(c.promises, func(a, b ledger.PromiseToPay) int { return counted(a).Compare(counted(b)) })
+	c.promiseCounted = make([]time.Time, len(c.promises))
+	c.cumKept, c.cumBroken = make([]float64, len(c.promises)+1), make([]float64, len(c.promises)+1)
+	for i, p := range c.promises {
+		c.promiseCounted[i] = counted(p)
+		c.cumKept[i+1], c.cumBroken[i+1] = c.cumKept[i], c.cumBroken[i]
+		switch p.Status {
+		case ledger.PromiseKept:
+			c.cumKept[i+1]++
+		case ledger.PromiseBroken:
+			c.cumBroken[i+1]++
+		}
+	}
 }
 
 // settledAt is when an invoice was settled: its closed date, or the
@@ -366,30 +435,15 @@ func (h *History) Invoice(inv ledger.Invoice, t time.Time, out []float64) {
 		out[DaysSincePayment] = nan
 	}
 
-	out[Disputed], out[DisputeCount] = 0, 0
-	for _, d := range c.disputes {
-		if d.OpenedAt.After(t) {
-			continue
-		}
-		if d.OpenedAt.Before(t) {
-			out[DisputeCount]++
-		}
-		if d.Invoice == inv.ID && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(t)) {
+	out[Disputed] = 0
+	out[DisputeCount] = float64(before(c.disputeOpened, t))
+	for _, d := range c.disputesOf[inv.ID] {
+		if !d.OpenedAt.After(t) && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(t)) {
 			out[Disputed] = 1
 		}
 	}
-	out[PromisesKept], out[PromisesBroken] = 0, 0
-	for _, p := range c.promises {
-		if !p.Due.Before(t) || p.MadeAt.After(t) {
-			continue
-		}
-		switch p.Status {
-		case ledger.PromiseKept:
-			out[PromisesKept]++
-		case ledger.PromiseBroken:
-			out[PromisesBroken]++
-		}
-	}
+	k := before(c.promiseCounted, t)
+	out[PromisesKept], out[PromisesBroken] = prefix(c.cumKept, k), prefix(c.cumBroken, k)
 	switch c.billing {
 	case ledger.BillingElectronic:
 		out[Paperless] = 1
@@ -398,24 +452,12 @@ func (h *History) Invoice(inv ledger.Invoice, t time.Time, out []float64) {
 	default:
 		out[Paperless] = nan
 	}
-	out[DaysSinceEmailResponse], out[DaysSinceSMSResponse] = nan, nan
-	out[DaysSinceVoiceResponse], out[DaysSinceContact] = nan, nan
-	for _, tc := range c.touches {
-		if !tc.At.Before(t) {
-			break
-		}
-		d := float64(ledger.DaysBetween(tc.At, t))
-		if !tc.Response {
-			out[DaysSinceContact] = d
-			continue
-		}
-		switch tc.Channel {
-		case "email":
-			out[DaysSinceEmailResponse] = d
-		case "sms":
-			out[DaysSinceSMSResponse] = d
-		case "voice", "ai_voice":
-			out[DaysSinceVoiceResponse] = d
+	for kind, slot := range [touchKinds]int{touchContact: DaysSinceContact, touchEmail: DaysSinceEmailResponse,
+		touchSMS: DaysSinceSMSResponse, touchVoice: DaysSinceVoiceResponse} {
+		if k := before(c.lastTouch[kind], t); k > 0 {
+			out[slot] = float64(ledger.DaysBetween(c.lastTouch[kind][k-1], t))
+		} else {
+			out[slot] = nan
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package features
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -163,4 +165,107 @@ func TestSettledFromPayments(t *testing.T) {
 	if out[BalanceShare] != 1 || out[DaysSincePayment] != 10 {
 		t.Errorf("after a part payment: share %v, days since payment %v", out[BalanceShare], out[DaysSincePayment])
 	}
+}
+
+// TestIndexedEqualsScan checks the indexed dispute, promise and touch
+// features against a plain scan of the records, on random histories and
+// instants that fall on, just before and just after the records' times.
+func TestIndexedEqualsScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	day := func() time.Time { return d(1, 1).Add(time.Duration(r.IntN(90*24)) * time.Hour) }
+	statuses := []ledger.PromiseStatus{ledger.PromiseKept, ledger.PromiseBroken, ledger.PromiseOpen}
+	channels := []string{"email", "sms", "voice", "ai_voice", "letter"}
+	for trial := range 200 {
+		invoice := inv("I1", "C", d(1, 1), d(1, 31), time.Time{}, 10000)
+		s := Snapshot{Invoices: []ledger.Invoice{invoice, inv("I2", "C", d(1, 5), d(2, 4), time.Time{}, 5000)}}
+		var instants []time.Time
+		for i := range r.IntN(6) {
+			dp := ledger.Dispute{Tenant: "t", ID: fmt.Sprint("D", i), Customer: "C", Invoice: []string{"I1", "I2"}[r.IntN(2)], OpenedAt: day()}
+			if r.IntN(2) == 0 {
+				dp.ResolvedAt = dp.OpenedAt.Add(time.Duration(r.IntN(20*24)) * time.Hour)
+				instants = append(instants, dp.ResolvedAt)
+			}
+			s.Disputes = append(s.Disputes, dp)
+			instants = append(instants, dp.OpenedAt)
+		}
+		for i := range r.IntN(6) {
+			// Some promises are (wrongly) due before they were made.
+			p := ledger.PromiseToPay{Tenant: "t", ID: fmt.Sprint("P", i), Customer: "C", MadeAt: day(), Due: day(), Status: statuses[r.IntN(3)]}
+			s.Promises = append(s.Promises, p)
+			instants = append(instants, p.MadeAt, p.Due)
+		}
+		for range r.IntN(8) {
+			tc := Touch{Customer: "C", Channel: channels[r.IntN(len(channels))], At: day(), Response: r.IntN(2) == 0}
+			s.Touches = append(s.Touches, tc)
+			instants = append(instants, tc.At)
+		}
+		h, err := NewHistory(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range instants {
+			for _, at := range []time.Time{at.Add(-time.Nanosecond), at, at.Add(time.Nanosecond), at.Add(36 * time.Hour)} {
+				got := make([]float64, Count)
+				h.Invoice(invoice, at, got)
+				want := scanned(s, invoice, at)
+				for j, v := range want {
+					if g := got[j]; g != v && !(math.IsNaN(g) && math.IsNaN(v)) {
+						t.Fatalf("trial %d at %s: %s = %v, the scan gives %v", trial, at.Format(time.RFC3339Nano), Names[j], g, v)
+					}
+				}
+			}
+		}
+	}
+}
+
+// scanned computes the dispute, promise and touch features by a pass over
+// the records (the definition), keyed by feature index.
+func scanned(s Snapshot, invoice ledger.Invoice, t time.Time) map[int]float64 {
+	nan := math.NaN()
+	out := map[int]float64{Disputed: 0, DisputeCount: 0, PromisesKept: 0, PromisesBroken: 0,
+		DaysSinceEmailResponse: nan, DaysSinceSMSResponse: nan, DaysSinceVoiceResponse: nan, DaysSinceContact: nan}
+	for _, d := range s.Disputes {
+		if d.OpenedAt.Before(t) {
+			out[DisputeCount]++
+		}
+		if d.Invoice == invoice.ID && !d.OpenedAt.After(t) && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(t)) {
+			out[Disputed] = 1
+		}
+	}
+	for _, p := range s.Promises {
+		if p.Due.Before(t) && !p.MadeAt.After(t) {
+			switch p.Status {
+			case ledger.PromiseKept:
+				out[PromisesKept]++
+			case ledger.PromiseBroken:
+				out[PromisesBroken]++
+			}
+		}
+	}
+	latest := map[int]time.Time{}
+	for _, tc := range s.Touches {
+		if !tc.At.Before(t) {
+			continue
+		}
+		slot := DaysSinceContact
+		if tc.Response {
+			switch tc.Channel {
+			case "email":
+				slot = DaysSinceEmailResponse
+			case "sms":
+				slot = DaysSinceSMSResponse
+			case "voice", "ai_voice":
+				slot = DaysSinceVoiceResponse
+			default:
+				continue
+			}
+		}
+		if tc.At.After(latest[slot]) {
+			latest[slot] = tc.At
+		}
+	}
+	for slot, at := range latest {
+		out[slot] = float64(ledger.DaysBetween(at, t))
+	}
+	return out
 }
