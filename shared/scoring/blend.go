@@ -221,7 +221,7 @@ func fitBlend(m Matrix, y []float64, opts Options, classif bool) (*blend, Report
 	rep := Report{Rows: m.Rows, ValidationRows: nv, Ignored: ignored, Validation: map[string]float64{}}
 
 	// Stage 1: fit on the older rows, score the newest.
-	early, err := fitParts(m.slice(0, nf), y[:nf], &validSet{m.slice(nf, m.Rows), y[nf:]}, used, opts.trees(obj), classif)
+	early, err := fitParts(m.slice(0, nf), y[:nf], &validSet{m.slice(nf, m.Rows), y[nf:]}, used, opts.trees(obj), classif, true, true)
 	if err != nil {
 		return nil, rep, err
 	}
@@ -241,12 +241,16 @@ func fitBlend(m Matrix, y []float64, opts Options, classif bool) (*blend, Report
 	p := opts.trees(obj)
 	p.EarlyStopping = 0
 	p.Trees = max(1, int(math.Round(float64(early.trees.NumTrees())*float64(m.Rows)/float64(nf))))
-	final, err := fitParts(m, y, nil, used, p, classif)
+	// A part with no weight is not refitted: it would cost time and
+	// contribute nothing.
+	final, err := fitParts(m, y, nil, used, p, classif, best < 1, best > 0)
 	if err != nil {
 		return nil, rep, err
 	}
 	final.weight = best
-	rep.Trees = final.trees.NumTrees()
+	if final.trees != nil {
+		rep.Trees = final.trees.NumTrees()
+	}
 	rep.Elapsed = time.Since(start)
 	return final, rep, nil
 }
@@ -256,18 +260,23 @@ type validSet struct {
 	y []float64
 }
 
-func fitParts(m Matrix, y []float64, valid *validSet, used []int, p gbdt.Params, classif bool) (*blend, error) {
+func fitParts(m Matrix, y []float64, valid *validSet, used []int, p gbdt.Params, classif, withLinear, withTrees bool) (*blend, error) {
 	b := &blend{names: slices.Clone(m.Names), used: used, classif: classif}
-	d := project(m, used)
-	d.Y = y
 	var err error
-	if classif {
-		b.logit, err = linear.FitLogistic(d, linear.LogisticConfig{Missing: linear.MissingImpute})
-	} else {
-		b.ols, err = linear.FitRegression(d, linear.RegressionConfig{Missing: linear.MissingImpute})
+	if withLinear {
+		d := project(m, used)
+		d.Y = y
+		if classif {
+			b.logit, err = linear.FitLogistic(d, linear.LogisticConfig{Missing: linear.MissingImpute})
+		} else {
+			b.ols, err = linear.FitRegression(d, linear.RegressionConfig{Missing: linear.MissingImpute})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: linear model: %w", ErrData, err)
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: linear model: %w", ErrData, err)
+	if !withTrees {
+		return b, nil
 	}
 	train := gbdt.Dataset{X: m.X, Rows: m.Rows, Cols: len(m.Names), Y: y, Names: m.Names}
 	var vd *gbdt.Dataset
@@ -294,9 +303,38 @@ func (b *blend) linear(row []float64) float64 {
 	return b.ols.Predict(x)
 }
 
-// output is the blend on a row: log-odds or the target.
+// output is the blend on a row: log-odds or the target. A part with no
+// weight was not fitted and is not evaluated.
 func (b *blend) output(row []float64) float64 {
-	return (1-b.weight)*b.linear(row) + b.weight*b.trees.Margin(row)
+	var v float64
+	if b.weight < 1 {
+		v = (1 - b.weight) * b.linear(row)
+	}
+	if b.weight > 0 {
+		v += b.weight * b.trees.Margin(row)
+	}
+	return v
+}
+
+// outputs writes output of every row of m to out: the trees in parallel
+// blocks, the linear part row by row (it is a dot product).
+func (b *blend) outputs(m Matrix, out []float64) {
+	if len(out) != m.Rows {
+		panic(fmt.Sprintf("scoring: %d outputs for %d rows", len(out), m.Rows))
+	}
+	if b.weight > 0 {
+		b.trees.MarginBatch(m.X, len(m.Names), out)
+		for i := range out {
+			out[i] *= b.weight
+		}
+	} else {
+		clear(out)
+	}
+	if b.weight < 1 {
+		for i := range out {
+			out[i] += (1 - b.weight) * b.linear(m.Row(i))
+		}
+	}
 }
 
 // chooseWeight picks the trees' share of the blend by the one-standard-

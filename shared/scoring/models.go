@@ -36,6 +36,31 @@ func (c *Classifier) Predict(row []float64) float64 { return sigmoid(c.b.output(
 // Predict is the prediction for a row.
 func (r *Regressor) Predict(row []float64) float64 { return r.b.output(row) }
 
+// PredictBatch writes the probability of every row of m to out (len
+// m.Rows), the trees in parallel. It refuses rows of other features.
+func (c *Classifier) PredictBatch(m Matrix, out []float64) error {
+	if err := CheckSchema(c.b.names, m.Names); err != nil {
+		return err
+	}
+	c.b.outputs(m, out)
+	for i, v := range out {
+		out[i] = sigmoid(v)
+	}
+	return nil
+}
+
+// PredictBatch writes the prediction for every row of m to out.
+func (r *Regressor) PredictBatch(m Matrix, out []float64) error {
+	if err := CheckSchema(r.b.names, m.Names); err != nil {
+		return err
+	}
+	r.b.outputs(m, out)
+	return nil
+}
+
+// Names are the feature names the model reads, in row order.
+func (r *Regressor) Names() []string { return slices.Clone(r.b.names) }
+
 // Names are the feature names the model reads, in row order.
 func (c *Classifier) Names() []string { return slices.Clone(c.b.names) }
 
@@ -58,15 +83,19 @@ func (b *blend) reasons(row []float64, k int) []Reason {
 	n := len(b.names)
 	total := make([]float64, n)
 	tc := make([]float64, n)
-	b.trees.Contributions(row, tc)
+	if b.weight > 0 {
+		b.trees.Contributions(row, tc)
+	}
 	lc := make([]float64, len(b.used))
 	x := make([]float64, len(b.used))
 	for i, j := range b.used {
 		x[i] = row[j]
 	}
-	if b.classif {
+	switch {
+	case b.weight == 1: // no linear part
+	case b.classif:
 		b.logit.Contributions(x, lc)
-	} else {
+	default:
 		b.ols.Contributions(x, lc)
 	}
 	for j := range n {

@@ -172,7 +172,14 @@ const predictChunk = 4096
 // out, in parallel over row blocks and without per-row allocation. It panics
 // with an ErrSchema error if cols is not NumFeatures or len(x) is not
 // len(out)×cols.
-func (m *Model) PredictBatch(x []float64, cols int, out []float64) {
+func (m *Model) PredictBatch(x []float64, cols int, out []float64) { m.batch(x, cols, out, true) }
+
+// MarginBatch writes Margin of every row of x to out, as PredictBatch
+// does, without the link: a caller blending margins would otherwise undo
+// the sigmoid and lose precision at the extremes.
+func (m *Model) MarginBatch(x []float64, cols int, out []float64) { m.batch(x, cols, out, false) }
+
+func (m *Model) batch(x []float64, cols int, out []float64, link bool) {
 	if cols != len(m.names) {
 		m.schemaPanic("each row", cols)
 	}
@@ -186,7 +193,7 @@ func (m *Model) PredictBatch(x []float64, cols int, out []float64) {
 		wg.Go(func() {
 			for c := w; c < chunks; c += workers {
 				lo, hi := c*predictChunk, min((c+1)*predictChunk, len(out))
-				m.predictRange(x, cols, out, lo, hi)
+				m.predictRange(x, cols, out, lo, hi, link)
 			}
 		})
 	}
@@ -196,7 +203,7 @@ func (m *Model) PredictBatch(x []float64, cols int, out []float64) {
 // predictRange predicts rows lo..hi-1 tree by tree, so a tree's nodes stay
 // hot in cache across the block, walking four rows in lockstep so their
 // independent loads overlap.
-func (m *Model) predictRange(x []float64, cols int, out []float64, lo, hi int) {
+func (m *Model) predictRange(x []float64, cols int, out []float64, lo, hi int, link bool) {
 	acc := out[lo:hi]
 	for i := range acc {
 		acc[i] = m.base
@@ -226,8 +233,10 @@ func (m *Model) predictRange(x []float64, cols int, out []float64, lo, hi int) {
 			acc[k] += m.value[m.leaf(t, x[(lo+k)*cols:(lo+k+1)*cols])]
 		}
 	}
-	for i := range acc {
-		acc[i] = m.link(acc[i])
+	if link {
+		for i := range acc {
+			acc[i] = m.link(acc[i])
+		}
 	}
 }
 
