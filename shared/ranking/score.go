@@ -1,0 +1,146 @@
+package ranking
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/recoup-dev/recoup/shared/features"
+	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/money"
+	"github.com/recoup-dev/recoup/shared/scoring"
+)
+
+// InvoiceScore is one open invoice's outlook at an instant.
+type InvoiceScore struct {
+	Invoice, Customer string
+	Open              money.Amount
+	DaysPastDue       int
+	// PayWithin[h] is the probability of payment within Horizons[h] days.
+	PayWithin [len(Horizons)]float64
+	// ExpectedDays is the expected days until payment, at most DaysCap.
+	ExpectedDays float64
+	// Reasons are the features that moved the 30-day probability most.
+	Reasons []Reason
+}
+
+// CustomerScore rolls up a customer's open invoices in one currency.
+type CustomerScore struct {
+	Customer string
+	Open     money.Amount
+	Invoices int
+	// OldestDaysPastDue is the days past due of the customer's oldest
+	// overdue invoice (0 when none is overdue).
+	OldestDaysPastDue int
+	// PayWithin[h] is the share of the open balance expected to be paid
+	// within Horizons[h] days: the balance-weighted mean of the invoices'
+	// probabilities.
+	PayWithin [len(Horizons)]float64
+	// Expected[h] is the amount expected within Horizons[h] days.
+	Expected [len(Horizons)]money.Amount
+	// ExpectedDays is the balance-weighted mean of the invoices' expected
+	// days to pay.
+	ExpectedDays float64
+	// Reasons are those of the customer's largest open invoice.
+	Reasons []Reason
+}
+
+// Reasons per score: enough for a collector to see why, few enough to
+// read.
+const reasonsPerScore = 3
+
+// Score scores the invoices open at at (those with an open balance),
+// features from h as of at. Invoices of zero or negative open amount are
+// skipped: there is nothing to collect.
+func (m *Model) Score(h *features.History, invoices []ledger.Invoice, at time.Time) ([]InvoiceScore, error) {
+	var open []ledger.Invoice
+	for _, inv := range invoices {
+		if inv.IsOpen() {
+			open = append(open, inv)
+		}
+	}
+	x := scoring.Matrix{Rows: len(open), Names: features.Names[:], X: make([]float64, len(open)*features.Count)}
+	for i, inv := range open {
+		h.Invoice(inv, at, x.Row(i))
+		for j, v := range x.Row(i) {
+			if math.IsInf(v, 0) {
+				return nil, fmt.Errorf("ranking: invoice %s: feature %s is infinite", inv.ID, features.Names[j])
+			}
+		}
+	}
+	p, err := m.Predict(x)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]InvoiceScore, len(open))
+	for i, inv := range open {
+		s := InvoiceScore{Invoice: inv.ID, Customer: inv.Customer, Open: inv.Open,
+			DaysPastDue: inv.DaysPastDue(at), ExpectedDays: p.Days[i]}
+		for j := range Horizons {
+			s.PayWithin[j] = p.Within[j][i]
+		}
+		s.Reasons = m.reasons(x.Row(i))
+		out[i] = s
+	}
+	return out, nil
+}
+
+// Rollup groups invoice scores per customer and currency, largest open
+// balance first within a currency.
+func Rollup(scores []InvoiceScore) []CustomerScore {
+	type key struct {
+		customer string
+		cur      money.Currency
+	}
+	by := map[key]*CustomerScore{}
+	largest := map[key]int64{}
+	var order []key
+	for _, s := range scores {
+		k := key{s.Customer, s.Open.Currency}
+		c := by[k]
+		if c == nil {
+			c = &CustomerScore{Customer: s.Customer, Open: money.New(0, s.Open.Currency)}
+			for j := range Horizons {
+				c.Expected[j] = money.New(0, s.Open.Currency)
+			}
+			by[k] = c
+			order = append(order, k)
+		}
+		c.Invoices++
+		c.Open.Minor += s.Open.Minor
+		c.OldestDaysPastDue = max(c.OldestDaysPastDue, s.DaysPastDue)
+		for j := range Horizons {
+			// Rounded per invoice, so the customer's expected amount is
+			// the sum of its invoices' as a collector would add them.
+			c.Expected[j].Minor += int64(math.Round(float64(s.Open.Minor) * s.PayWithin[j]))
+		}
+		c.ExpectedDays += float64(s.Open.Minor) * s.ExpectedDays
+		if s.Open.Minor > largest[k] || c.Reasons == nil {
+			largest[k] = s.Open.Minor
+			c.Reasons = s.Reasons
+		}
+	}
+	out := make([]CustomerScore, 0, len(order))
+	for _, k := range order {
+		c := by[k]
+		if c.Open.Minor > 0 {
+			for j := range Horizons {
+				c.PayWithin[j] = float64(c.Expected[j].Minor) / float64(c.Open.Minor)
+			}
+			c.ExpectedDays /= float64(c.Open.Minor)
+		}
+		out = append(out, *c)
+	}
+	slices.SortStableFunc(out, func(a, b CustomerScore) int {
+		if c := cmp.Compare(a.Open.Currency.Code(), b.Open.Currency.Code()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Open.Minor, a.Open.Minor); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Customer, b.Customer)
+	})
+	return out
+}
