@@ -103,6 +103,10 @@ func Build(h *features.History, invoices []ledger.Invoice, end time.Time, cfg Ex
 			continue
 		}
 		settled[i] = h.SettledAt(inv)
+		if settled[i].After(end) {
+			// Not known at end: an export taken then shows it open.
+			settled[i] = time.Time{}
+		}
 		// Open at s: issued by s, and not settled before s.
 		lo := 0
 		if !settled[i].IsZero() {

@@ -81,13 +81,33 @@ func headTrees(obj gbdt.Objective) gbdt.Params {
 // (Validation), then refits on every row, so the model that is deployed
 // has seen the newest behaviour.
 func Train(s features.Snapshot, end time.Time, cfg Config) (*Model, error) {
+	m, _, err := TrainAgainst(s, end, cfg, nil)
+	return m, err
+}
+
+// Comparison scores a challenger against the champion on the rows
+// neither has seen: the holdout instants after the champion's last
+// training instant. Comparing on rows the champion trained on would
+// flatter it and no challenger would ever win.
+type Comparison struct {
+	From       time.Time `json:"from"`
+	Rows       int       `json:"rows"`
+	Challenger Metrics   `json:"challenger"`
+	Champion   Metrics   `json:"champion"`
+}
+
+// TrainAgainst trains as Train does and, when champion is not nil,
+// compares the two. The comparison is nil when fewer than
+// scoring.MinRows rows are new to the champion (it trained on data too
+// recent to judge it fairly yet).
+func TrainAgainst(s features.Snapshot, end time.Time, cfg Config, champion *Model) (*Model, *Comparison, error) {
 	h, err := features.NewHistory(s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ex, err := Build(h, s.Invoices, end, cfg.Examples)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	weeks := cfg.HoldoutWeeks
 	if weeks <= 0 {
@@ -95,31 +115,52 @@ func Train(s features.Snapshot, end time.Time, cfg Config) (*Model, error) {
 	}
 	cut := 0
 	if ex.M.Rows > 0 {
-		from := ex.At[ex.M.Rows-1].AddDate(0, 0, -7*weeks)
-		for cut < ex.M.Rows && !ex.At[cut].After(from) {
-			cut++
-		}
+		cut = after(ex.At, ex.At[ex.M.Rows-1].AddDate(0, 0, -7*weeks))
 	}
 	if ex.M.Rows-cut < scoring.MinRows || cut < scoring.MinRows {
-		return nil, fmt.Errorf("%w: %d training and %d holdout rows (the newest %d weeks), need %d of each",
+		return nil, nil, fmt.Errorf("%w: %d training and %d holdout rows (the newest %d weeks), need %d of each",
 			ErrHoldout, cut, ex.M.Rows-cut, weeks, scoring.MinRows)
 	}
 	early, err := fit(rows(ex, 0, cut), cfg.Seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	early.Validation, err = early.evaluate(rows(ex, cut, ex.M.Rows))
-	if err != nil {
-		return nil, err
+	if early.Validation, err = early.evaluate(rows(ex, cut, ex.M.Rows)); err != nil {
+		return nil, nil, err
+	}
+	var cmp *Comparison
+	if champion != nil {
+		// The champion's newest training instant is 30 days before the
+		// end of its data.
+		from := max(cut, after(ex.At, champion.DataEnd.AddDate(0, 0, -Horizons[len(Horizons)-1])))
+		if ex.M.Rows-from >= scoring.MinRows {
+			unseen := rows(ex, from, ex.M.Rows)
+			cmp = &Comparison{From: ex.At[from], Rows: unseen.M.Rows}
+			if cmp.Challenger, err = early.evaluate(unseen); err != nil {
+				return nil, nil, err
+			}
+			if cmp.Champion, err = champion.evaluate(unseen); err != nil {
+				return nil, nil, fmt.Errorf("score the champion: %w", err)
+			}
+		}
 	}
 	m, err := fit(ex, cfg.Seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m.Validation = early.Validation
 	m.DataEnd = end
 	m.TrainedAt = time.Now().UTC()
-	return m, nil
+	return m, cmp, nil
+}
+
+// after is the index of the first instant after t.
+func after(at []time.Time, t time.Time) int {
+	i := 0
+	for i < len(at) && !at[i].After(t) {
+		i++
+	}
+	return i
 }
 
 // rows are the examples from..to-1.
@@ -252,25 +293,4 @@ func (m Metrics) Score() float64 {
 		s += c.Brier
 	}
 	return s / float64(len(m.Within))
-}
-
-// Evaluate scores the model on the instants of s from from on: for a
-// champion, the challenger's holdout (its Validation.From).
-func (m *Model) Evaluate(s features.Snapshot, end, from time.Time, cfg ExampleConfig) (Metrics, error) {
-	h, err := features.NewHistory(s)
-	if err != nil {
-		return Metrics{}, err
-	}
-	ex, err := Build(h, s.Invoices, end, cfg)
-	if err != nil {
-		return Metrics{}, err
-	}
-	cut := 0
-	for cut < ex.M.Rows && ex.At[cut].Before(from) {
-		cut++
-	}
-	if ex.M.Rows-cut < scoring.MinRows {
-		return Metrics{}, fmt.Errorf("%w: %d rows from %s", ErrHoldout, ex.M.Rows-cut, from.Format(time.DateOnly))
-	}
-	return m.evaluate(rows(ex, cut, ex.M.Rows))
 }

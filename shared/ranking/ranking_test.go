@@ -1,18 +1,14 @@
 package ranking
 
 import (
-	"context"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/recoup-dev/recoup/shared/features"
-	"github.com/recoup-dev/recoup/shared/ingest"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/scoring"
 	"github.com/recoup-dev/recoup/testdata/portfolio"
@@ -23,27 +19,8 @@ import (
 func sample(t testing.TB) (features.Snapshot, time.Time) {
 	t.Helper()
 	sampleOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ranking")
-		if err != nil {
-			sampleErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
 		cfg := portfolio.Config{Seed: 7, Customers: 600, Invoices: 4000, AsOf: ledger.Date(2026, 11, 1), Tenant: "t"}
-		if _, err := portfolio.Generate(dir, cfg); err != nil {
-			sampleErr = err
-			return
-		}
-		var files []ingest.File
-		for _, n := range []string{"customers.csv", "invoices.csv", "payments.csv"} {
-			b, err := os.ReadFile(filepath.Join(dir, n))
-			if err != nil {
-				sampleErr = err
-				return
-			}
-			files = append(files, ingest.File{Name: n, R: strings.NewReader(string(b))})
-		}
-		b, err := ingest.Parse(context.Background(), ingest.Options{Tenant: "t", AsOf: cfg.AsOf}, files, nil)
+		b, err := portfolio.Load(cfg)
 		if err != nil {
 			sampleErr = err
 			return

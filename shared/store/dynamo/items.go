@@ -361,6 +361,23 @@ func (it contactItem) contact() (ledger.ContactPoint, error) {
 	return c, nil
 }
 
+func (it promiseItem) promise() (ledger.PromiseToPay, error) {
+	cur, err := money.ParseCurrency(it.Currency)
+	if err != nil {
+		return ledger.PromiseToPay{}, fmt.Errorf("promise %s: %w", it.ID, err)
+	}
+	due, err := parseDate("due", it.Due)
+	if err != nil {
+		return ledger.PromiseToPay{}, fmt.Errorf("promise %s: %w", it.ID, err)
+	}
+	made, err := parseInstant("made_at", it.MadeAt)
+	if err != nil {
+		return ledger.PromiseToPay{}, fmt.Errorf("promise %s: %w", it.ID, err)
+	}
+	return ledger.PromiseToPay{Tenant: ledger.TenantID(it.Tenant), ID: it.ID, Customer: it.Customer, Invoices: it.Invoices,
+		Amount: money.New(it.AmountMinor, cur), Due: due, MadeAt: made, Status: ledger.PromiseStatus(it.Status), Source: it.source()}, nil
+}
+
 func (it disputeItem) dispute() (ledger.Dispute, error) {
 	opened, err := parseInstant("opened_at", it.OpenedAt)
 	if err != nil {

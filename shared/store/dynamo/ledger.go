@@ -335,6 +335,11 @@ func (l *Ledger) Disputes(ctx context.Context, tenant ledger.TenantID) ([]ledger
 	return listAll(ctx, l, tenant, ledger.KindDispute, disputeItem.dispute)
 }
 
+// Promises returns every promise to pay of a tenant, in no particular order.
+func (l *Ledger) Promises(ctx context.Context, tenant ledger.TenantID) ([]ledger.PromiseToPay, error) {
+	return listAll(ctx, l, tenant, ledger.KindPromise, promiseItem.promise)
+}
+
 // listAll lists one kind for a tenant, decoding each item into its storage
 // struct I and converting that to the domain record R.
 func listAll[I any, R any](ctx context.Context, l *Ledger, tenant ledger.TenantID, kind ledger.Kind, conv func(I) (R, error)) ([]R, error) {

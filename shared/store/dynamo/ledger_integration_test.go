@@ -116,7 +116,9 @@ func TestIntegrationUpsertCountsAndRoundTrip(t *testing.T) {
 	postal := ledger.ContactPoint{Tenant: tenant, Customer: "C1", ID: "C1-A1", Kind: ledger.ContactPostal,
 		Postal: &ledger.PostalAddress{Line1: "1 Main St", City: "Boston", State: "MA", ZIP: "02108", Country: "US"}, Consent: ledger.ConsentUnknown}
 	dsp := ledger.Dispute{Tenant: tenant, ID: "DSP-INV-1", Customer: "C1", Invoice: "INV-1", OpenedAt: ledger.Date(2026, 2, 2), Status: ledger.DisputeOpen}
-	if _, err := l.Upsert(ctx, []ledger.Record{phone, postal, dsp}); err != nil {
+	ptp := ledger.PromiseToPay{Tenant: tenant, ID: "PTP-1", Customer: "C1", Invoices: []string{"INV-1"}, Amount: money.New(2000, usd),
+		Due: ledger.Date(2026, 2, 20), MadeAt: time.Date(2026, 2, 10, 15, 4, 5, 0, time.UTC), Status: ledger.PromiseOpen}
+	if _, err := l.Upsert(ctx, []ledger.Record{phone, postal, dsp, ptp}); err != nil {
 		t.Fatal(err)
 	}
 	cps, err := l.ContactPoints(ctx, tenant)
@@ -133,6 +135,13 @@ func TestIntegrationUpsertCountsAndRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff([]ledger.Dispute{dsp}, dsps); diff != "" {
 		t.Errorf("Disputes (-want +got):\n%s", diff)
+	}
+	ptps, err := l.Promises(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]ledger.PromiseToPay{ptp}, ptps, cmp.AllowUnexported(money.Currency{})); diff != "" {
+		t.Errorf("Promises (-want +got):\n%s", diff)
 	}
 
 	found, err := l.ExistingCustomers(ctx, tenant, []string{"C1", "C3", "C1", "bad#id"})
