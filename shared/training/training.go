@@ -74,9 +74,9 @@ type Report struct {
 	// rows yet.
 	Comparison      *ranking.Comparison `json:"comparison,omitempty"`
 	ChampionVersion string              `json:"champion_version,omitempty"`
-	Promoted        bool             `json:"promoted"`
-	Reason          string           `json:"reason"`
-	Seconds         float64          `json:"seconds"`
+	Promoted        bool                `json:"promoted"`
+	Reason          string              `json:"reason"`
+	Seconds         float64             `json:"seconds"`
 }
 
 // Run trains a challenger on the tenant's ledger as exported at end.
