@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/recoup-dev/recoup/shared/drift"
 	"github.com/recoup-dev/recoup/shared/features"
 	"github.com/recoup-dev/recoup/shared/scoring"
 )
@@ -21,6 +22,7 @@ type artifact struct {
 	TrainedAt      time.Time                  `json:"trained_at"`
 	DataEnd        time.Time                  `json:"data_end"`
 	Validation     Metrics                    `json:"validation"`
+	Drift          *drift.Reference           `json:"drift"`
 	Heads          map[string]json.RawMessage `json:"heads"`
 }
 
@@ -33,7 +35,7 @@ const daysHead = "days_to_pay"
 // and every head.
 func (m *Model) MarshalBinary() ([]byte, error) {
 	a := artifact{Schema: Schema, FeatureVersion: m.FeatureVersion, Features: m.Features,
-		TrainedAt: m.TrainedAt, DataEnd: m.DataEnd, Validation: m.Validation, Heads: map[string]json.RawMessage{}}
+		TrainedAt: m.TrainedAt, DataEnd: m.DataEnd, Validation: m.Validation, Drift: m.Drift, Heads: map[string]json.RawMessage{}}
 	for j := range Horizons {
 		b, err := m.within[j].MarshalBinary()
 		if err != nil {
@@ -70,8 +72,14 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	if err := scoring.CheckSchema(a.Features, features.Names[:]); err != nil {
 		return err
 	}
+	if a.Drift == nil {
+		return fmt.Errorf("%w: the artifact has no drift reference", scoring.ErrSchema)
+	}
+	if err := scoring.CheckSchema(a.Drift.Names(), a.Features); err != nil {
+		return fmt.Errorf("drift reference: %w", err)
+	}
 	out := Model{FeatureVersion: a.FeatureVersion, Features: a.Features, TrainedAt: a.TrainedAt,
-		DataEnd: a.DataEnd, Validation: a.Validation}
+		DataEnd: a.DataEnd, Validation: a.Validation, Drift: a.Drift}
 	want := []string{daysHead}
 	for j := range Horizons {
 		want = append(want, headName(j))

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/recoup-dev/recoup/shared/drift"
 	"github.com/recoup-dev/recoup/shared/features"
 	"github.com/recoup-dev/recoup/shared/learn/gbdt"
 	"github.com/recoup-dev/recoup/shared/learn/metrics"
@@ -23,6 +24,11 @@ type Model struct {
 	// Validation holds the heads' scores on the holdout: the newest
 	// instants, which the model that was scored had not seen.
 	Validation Metrics
+	// Drift is the reference population the daily scoring compares with:
+	// the holdout's features and the 30-day probabilities the model
+	// trained without them gave it (scores on training rows would look
+	// more confident than any real day's).
+	Drift *drift.Reference
 
 	within [len(Horizons)]*scoring.Classifier
 	days   *scoring.Regressor
@@ -125,8 +131,18 @@ func TrainAgainst(s features.Snapshot, end time.Time, cfg Config, champion *Mode
 	if err != nil {
 		return nil, nil, err
 	}
-	if early.Validation, err = early.evaluate(rows(ex, cut, ex.M.Rows)); err != nil {
+	holdout := rows(ex, cut, ex.M.Rows)
+	if early.Validation, err = early.evaluate(holdout); err != nil {
 		return nil, nil, err
+	}
+	p, err := early.Predict(holdout.M)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref, err := drift.Capture(drift.Sample{Names: holdout.M.Names, Rows: holdout.M.Rows, X: holdout.M.X,
+		Scores: p.Within[len(Horizons)-1]}, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("drift reference: %w", err)
 	}
 	var cmp *Comparison
 	if champion != nil {
@@ -149,6 +165,7 @@ func TrainAgainst(s features.Snapshot, end time.Time, cfg Config, champion *Mode
 		return nil, nil, err
 	}
 	m.Validation = early.Validation
+	m.Drift = ref
 	m.DataEnd = end
 	m.TrainedAt = time.Now().UTC()
 	return m, cmp, nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recoup-dev/recoup/shared/drift"
 	"github.com/recoup-dev/recoup/shared/features"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/scoring"
@@ -239,4 +240,42 @@ func unpaid(invs []ledger.Invoice) []ledger.Invoice {
 		out[i] = inv
 	}
 	return out
+}
+
+func TestRunReportsDrift(t *testing.T) {
+	m := trained(t)
+	s, end := sample(t)
+	h, _ := features.NewHistory(s)
+	today, err := m.Run(h, s.Invoices, end, drift.Thresholds{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if today.Drift.Rows != len(today.Invoices) || today.Drift.Score.Level == drift.Alarm {
+		t.Errorf("the export date against its own model: %d rows, score %+v", today.Drift.Rows, today.Drift.Score)
+	}
+	for _, c := range today.Drift.Columns {
+		// The sample's customers all joined within a few months, so their
+		// age moves with the calendar: between the reference (30 to 86
+		// days before the export) and the export it does shift.
+		if c.Level == drift.Alarm && c.Name != "customer_age_days" {
+			t.Errorf("the export date against its own model: %+v", c)
+		}
+	}
+	// Scored half a year late, every open invoice is 180 days older.
+	late, err := m.Run(h, s.Invoices, end.AddDate(0, 6, 0), drift.Thresholds{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !late.Drift.Alarm() {
+		t.Fatalf("six months later: level %v", late.Drift.Level)
+	}
+	var dpd drift.ColumnReport
+	for _, c := range late.Drift.Columns {
+		if c.Name == "days_past_due" {
+			dpd = c
+		}
+	}
+	if dpd.Level != drift.Alarm {
+		t.Errorf("days_past_due six months later: %+v", dpd)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/recoup-dev/recoup/shared/drift"
 	"github.com/recoup-dev/recoup/shared/features"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/money"
@@ -51,10 +52,45 @@ type CustomerScore struct {
 // read.
 const reasonsPerScore = 3
 
+// Scored is a scoring run: every open invoice's score and the drift of
+// today's population from the model's reference.
+type Scored struct {
+	Invoices []InvoiceScore
+	Drift    drift.Report
+}
+
+// Run scores the invoices open at at and compares the rows with the
+// model's drift reference; an alarm in the report means the model is
+// scoring a population it did not learn from.
+func (m *Model) Run(h *features.History, invoices []ledger.Invoice, at time.Time, t drift.Thresholds) (Scored, error) {
+	scores, x, err := m.score(h, invoices, at)
+	if err != nil {
+		return Scored{}, err
+	}
+	out := Scored{Invoices: scores}
+	if len(scores) == 0 {
+		return out, nil
+	}
+	p30 := make([]float64, len(scores))
+	for i, s := range scores {
+		p30[i] = s.PayWithin[len(Horizons)-1]
+	}
+	out.Drift, err = drift.Compare(m.Drift, drift.Sample{Names: x.Names, Rows: x.Rows, X: x.X, Scores: p30}, t)
+	if err != nil {
+		return out, fmt.Errorf("drift: %w", err)
+	}
+	return out, nil
+}
+
 // Score scores the invoices open at at (those with an open balance),
 // features from h as of at. Invoices of zero or negative open amount are
 // skipped: there is nothing to collect.
 func (m *Model) Score(h *features.History, invoices []ledger.Invoice, at time.Time) ([]InvoiceScore, error) {
+	s, _, err := m.score(h, invoices, at)
+	return s, err
+}
+
+func (m *Model) score(h *features.History, invoices []ledger.Invoice, at time.Time) ([]InvoiceScore, scoring.Matrix, error) {
 	var open []ledger.Invoice
 	for _, inv := range invoices {
 		if inv.IsOpen() {
@@ -66,13 +102,13 @@ func (m *Model) Score(h *features.History, invoices []ledger.Invoice, at time.Ti
 		h.Invoice(inv, at, x.Row(i))
 		for j, v := range x.Row(i) {
 			if math.IsInf(v, 0) {
-				return nil, fmt.Errorf("ranking: invoice %s: feature %s is infinite", inv.ID, features.Names[j])
+				return nil, x, fmt.Errorf("ranking: invoice %s: feature %s is infinite", inv.ID, features.Names[j])
 			}
 		}
 	}
 	p, err := m.Predict(x)
 	if err != nil {
-		return nil, err
+		return nil, x, err
 	}
 	out := make([]InvoiceScore, len(open))
 	for i, inv := range open {
@@ -84,7 +120,7 @@ func (m *Model) Score(h *features.History, invoices []ledger.Invoice, at time.Ti
 		s.Reasons = m.reasons(x.Row(i))
 		out[i] = s
 	}
-	return out, nil
+	return out, x, nil
 }
 
 // Rollup groups invoice scores per customer and currency, largest open
