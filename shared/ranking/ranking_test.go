@@ -279,3 +279,38 @@ func TestRunReportsDrift(t *testing.T) {
 		t.Errorf("days_past_due six months later: %+v", dpd)
 	}
 }
+
+// Engagement the model never trained on shows as drift of those columns,
+// but cannot raise the run's level: no head reads them.
+func TestUnusedColumnsDoNotRaiseTheLevel(t *testing.T) {
+	m := trained(t)
+	s, end := sample(t)
+	for _, c := range s.Customers {
+		s.Touches = append(s.Touches, features.Touch{Customer: c.ID, Channel: "email", At: end.AddDate(0, 0, -1), Response: true})
+	}
+	h, err := features.NewHistory(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := m.Run(h, s.Invoices, end, drift.Thresholds{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := run.Drift.Score.Level
+	var email drift.ColumnReport
+	for _, c := range run.Drift.Columns {
+		if c.Name == "days_since_email_response" {
+			email = c
+			continue
+		}
+		if !strings.Contains(c.Summary, "does not use") {
+			want = max(want, c.Level)
+		}
+	}
+	if email.Level != drift.Alarm || !strings.Contains(email.Summary, "the model does not use it") {
+		t.Errorf("days_since_email_response: %+v", email)
+	}
+	if run.Drift.Level != want {
+		t.Errorf("level %v, want %v (the worst of the columns the model uses and the score)", run.Drift.Level, want)
+	}
+}

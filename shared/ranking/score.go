@@ -79,7 +79,33 @@ func (m *Model) Run(h *features.History, invoices []ledger.Invoice, at time.Time
 	if err != nil {
 		return out, fmt.Errorf("drift: %w", err)
 	}
+	// A feature no head learnt from (constant or missing in training)
+	// cannot move a score, whatever its values do now: it is reported,
+	// but it does not raise the run's level.
+	used := m.used()
+	out.Drift.Level = out.Drift.Score.Level
+	for i, c := range out.Drift.Columns {
+		if !used[c.Name] {
+			out.Drift.Columns[i].Summary += " (the model does not use it)"
+			continue
+		}
+		out.Drift.Level = max(out.Drift.Level, c.Level)
+	}
 	return out, nil
+}
+
+// used are the features any head learnt from.
+func (m *Model) used() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range m.within {
+		for _, n := range c.Used() {
+			out[n] = true
+		}
+	}
+	for _, n := range m.days.Used() {
+		out[n] = true
+	}
+	return out
 }
 
 // Score scores the invoices open at at (those with an open balance),

@@ -61,6 +61,21 @@ func (r *Regressor) PredictBatch(m Matrix, out []float64) error {
 // Names are the feature names the model reads, in row order.
 func (r *Regressor) Names() []string { return slices.Clone(r.b.names) }
 
+// Used are the features the model learnt from; the others were constant
+// or missing in training, and no value of theirs changes a prediction.
+func (c *Classifier) Used() []string { return c.b.usedNames() }
+
+// Used are the features the model learnt from.
+func (r *Regressor) Used() []string { return r.b.usedNames() }
+
+func (b *blend) usedNames() []string {
+	out := make([]string, len(b.used))
+	for i, j := range b.used {
+		out[i] = b.names[j]
+	}
+	return out
+}
+
 // Names are the feature names the model reads, in row order.
 func (c *Classifier) Names() []string { return slices.Clone(c.b.names) }
 
