@@ -108,6 +108,7 @@ bench: cli
 eval: cli
 	$(RECOUP) model eval --format ibm-ar
 	$(RECOUP) model eval --format uci-default
+	$(RECOUP) model eval --format bank-marketing
 	$(GO) run ./cmd/benchmarks -models-only -out BENCHMARKS.md
 
 clean:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/recoup-dev/recoup/shared/kpi"
 	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/registry"
 	"github.com/recoup-dev/recoup/testdata/portfolio"
 )
 
@@ -98,5 +99,29 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	fmt.Fprintln(stdout, "\n== 6. A day of engagement on the Kinesis stream, applied by the engagement Lambda")
-	return engagementDay(ctx, stdout, store, ledger.TenantID(*tenant), plan, outs, *dir, cfg.Seed)
+	if err := engagementDay(ctx, stdout, store, ledger.TenantID(*tenant), plan, outs, *dir, cfg.Seed); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(stdout, "\n== 7. Train the ranking model on the ledger (challenger against the champion, if any)")
+	reg := registry.Registry{Blobs: registry.Dir(filepath.Join(*dir, "models"))}
+	rep, err := trainModel(ctx, store, reg, ledger.TenantID(*tenant), cfg.AsOf, 1)
+	if err != nil {
+		return err
+	}
+	printTraining(stdout, rep)
+
+	next := at.Add(24 * time.Hour)
+	fmt.Fprintf(stdout, "\n== 8. The worklist the next morning (%s): ordered by the value of acting now\n", next.Format(time.RFC3339))
+	fmt.Fprintln(stdout, "   (values in USD; CAD and EUR at fixed demo rates 0.71 and 1.08)")
+	pc, err := priorityConfig(worklistFlags{currency: "USD", rates: "CAD=0.71,EUR=1.08", lift: 0.5})
+	if err != nil {
+		return err
+	}
+	wl, version, err := buildWorklist(ctx, store, reg, ledger.TenantID(*tenant), next, pc)
+	if err != nil {
+		return err
+	}
+	printWorklist(stdout, wl, version, next, 10)
+	return nil
 }

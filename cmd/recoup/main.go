@@ -30,7 +30,8 @@ var commands = map[string]command{
 	"compliance": {"compliance check [--verify] FILE...  decide compliance scenarios, one JSON line each", runCompliance},
 	"events":     {"events replay [--stream S] FILE...  put recorded engagement events (JSON Lines) on Kinesis", runEvents},
 	"audit":      {"audit export|verify --tenant T     export the audit log, or check its hash chain", runAudit},
-	"model":      {"model eval --format ibm-ar|uci-default [--data F | --train F --test F] [--peers]   measure the models", runModel},
+	"model":      {"model train --tenant T [--as-of DATE] | eval --format ibm-ar|uci-default [--data F | --train F --test F] [--peers]   train or measure the models", runModel},
+	"worklist":   {"worklist --tenant T [--at TIME] [--rates CODE=RATE,...] [--top N]   the collectors' worklist by value of acting", runWorklist},
 }
 
 // errUsage marks errors that should print usage and exit 2.

@@ -9,21 +9,31 @@ import (
 	"path/filepath"
 
 	"github.com/recoup-dev/recoup/infra/local"
+	"github.com/recoup-dev/recoup/shared/datasets"
 	"github.com/recoup-dev/recoup/shared/evaluate"
+	"github.com/recoup-dev/recoup/shared/preference"
 )
 
 // dataFiles are the public data sets of ../shared/data by format.
 var dataFiles = map[string]string{
 	evaluate.FormatIBM: "WA_Fn-UseC_-Accounts-Receivable.csv",
 	evaluate.FormatUCI: "default_of_credit_card_clients.tsv",
+	formatBank:         "uci_bank_marketing_bank-full_with_id.csv",
 }
 
+// formatBank is the UCI bank-marketing file, on which the channel
+// preference model is replayed.
+const formatBank = "bank-marketing"
+
 func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "train" {
+		return runModelTrain(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "eval" {
-		return fmt.Errorf("%w: want a subcommand: eval", errUsage)
+		return fmt.Errorf("%w: want a subcommand: train or eval", errUsage)
 	}
 	fs := newFlags("model eval", stderr)
-	format := fs.String("format", "", "data format: ibm-ar or uci-default (required)")
+	format := fs.String("format", "", "data format: ibm-ar, uci-default or bank-marketing (required)")
 	data := fs.String("data", "", "the whole data file, split as ../shared/data/README.md says (default: the file in ../shared/data)")
 	train := fs.String("train", "", "training half of any split (with --test)")
 	test := fs.String("test", "", "test half of any split (with --train)")
@@ -35,7 +45,10 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	name, ok := dataFiles[*format]
 	if !ok {
-		return fmt.Errorf("%w: --format must be ibm-ar or uci-default, not %q", errUsage, *format)
+		return fmt.Errorf("%w: --format must be ibm-ar, uci-default or bank-marketing, not %q", errUsage, *format)
+	}
+	if *format == formatBank && (*train != "" || *test != "" || *peers) {
+		return fmt.Errorf("%w: bank-marketing is replayed on its own time split: use --data only, without --peers", errUsage)
 	}
 	spec := evaluate.Spec{Format: *format, Data: *data, Train: *train, Test: *test, Seed: *seed}
 	if spec.Data == "" && spec.Train == "" && spec.Test == "" {
@@ -48,6 +61,9 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("the %s file is not in ../shared/data (%w); pass --data FILE", *format, err)
 		}
 	}
+	if *format == formatBank {
+		return replayBank(spec.Data, *seed, stdout)
+	}
 	if *peers {
 		spec.Python = *python
 	}
@@ -57,4 +73,27 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	enc := json.NewEncoder(stdout)
 	return enc.Encode(res)
+}
+
+// replayBank replays the channel preference model on the bank-marketing
+// file against the logged choices and the best channel overall.
+func replayBank(path string, seed uint64, stdout io.Writer) error {
+	res, err := bankReplay(path, seed)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+func bankReplay(path string, seed uint64) (preference.ReplayResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return preference.ReplayResult{}, err
+	}
+	defer f.Close()
+	rows, err := datasets.ReadBank(f)
+	if err != nil {
+		return preference.ReplayResult{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return preference.BankReplay(rows, preference.ReplayOptions{Seed: seed, Choose: preference.DefaultOptions()})
 }

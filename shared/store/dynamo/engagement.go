@@ -224,6 +224,30 @@ func (e *Engagement) Load(ctx context.Context, tenant ledger.TenantID, customer 
 	return st, nil
 }
 
+// Features reads the engagement features of the given customers, strongly
+// consistent, in batches; customers with no engagement yet are absent.
+func (e *Engagement) Features(ctx context.Context, tenant ledger.TenantID, customers []string) (map[string]engagement.Features, error) {
+	keys := make([]map[string]types.AttributeValue, len(customers))
+	for i, c := range customers {
+		keys[i] = itemKey(featuresPK(tenant, c), featuresSK)
+	}
+	items, err := batchGet(ctx, e.api, e.table, keys, "")
+	if err != nil {
+		return nil, fmt.Errorf("read engagement features of tenant %s: %w", tenant, err)
+	}
+	prefix := featuresPK(tenant, "")
+	out := make(map[string]engagement.Features, len(items))
+	for _, av := range items {
+		customer := strings.TrimPrefix(str(av["PK"]), prefix)
+		f, err := decodeFeatures(av, customer)
+		if err != nil {
+			return nil, err
+		}
+		out[customer] = f
+	}
+	return out, nil
+}
+
 // decodeFeatures decodes a FEATURES item.
 func decodeFeatures(av map[string]types.AttributeValue, customer string) (engagement.Features, error) {
 	var it featuresItem

@@ -1,0 +1,86 @@
+package worklist
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recoup-dev/recoup/shared/engagement"
+	"github.com/recoup-dev/recoup/shared/features"
+	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/money"
+	"github.com/recoup-dev/recoup/shared/preference"
+	"github.com/recoup-dev/recoup/shared/priority"
+	"github.com/recoup-dev/recoup/shared/ranking"
+	"github.com/recoup-dev/recoup/testdata/portfolio"
+)
+
+func TestBuild(t *testing.T) {
+	end := ledger.Date(2026, 11, 1)
+	b, err := portfolio.Load(portfolio.Config{Seed: 5, Customers: 500, Invoices: 3000, AsOf: end, Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := features.Snapshot{Customers: b.Customers, Invoices: b.Invoices, Payments: b.Payments}
+	m, err := ranking.Train(snap, end, ranking.Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One customer answers texts and ignores email; its channel must be
+	// SMS (no exploration in this test).
+	custs := map[string]bool{}
+	for _, inv := range b.Invoices {
+		if inv.IsOpen() {
+			custs[inv.Customer] = true
+		}
+	}
+	var texter string
+	for _, cp := range b.Contacts {
+		if custs[cp.Customer] && cp.Kind == ledger.ContactPhone && cp.Phone.Line == ledger.LineMobile && cp.Consent != ledger.ConsentRevoked {
+			texter = cp.Customer
+			break
+		}
+	}
+	eng := map[string]engagement.Features{texter: {
+		Counts: map[string]map[engagement.Signal]int{
+			"sms":   {engagement.SignalDelivered: 3, engagement.SignalReplied: 3},
+			"email": {engagement.SignalDelivered: 6},
+		},
+		LastResponse: map[string]time.Time{"sms": end.AddDate(0, 0, -2)},
+	}}
+	opts := preference.DefaultOptions()
+	opts.ExploreShare = 0
+	wl, err := Build(Inputs{Tenant: "acme", At: end, Model: m, Snapshot: snap, Contacts: b.Contacts, Engagement: eng,
+		Priority: priority.Config{Currency: money.MustCurrency("USD"), Rates: map[string]string{"CAD": "0.71", "EUR": "1.08"}},
+		Choice:   opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wl.Entries) == 0 {
+		t.Fatal("empty worklist")
+	}
+	if got := len(wl.Entries) + len(wl.Unreachable); got < len(custs) {
+		t.Errorf("%d entries and %d unreachable for %d customers with open invoices", len(wl.Entries), len(wl.Unreachable), len(custs))
+	}
+	found := false
+	for i, e := range wl.Entries {
+		if e.Rank != i+1 || (i > 0 && e.Value.Value.Minor > wl.Entries[i-1].Value.Value.Minor) {
+			t.Fatalf("entry %d out of order: rank %d value %v after %v", i, e.Rank, e.Value.Value, wl.Entries[max(0, i-1)].Value.Value)
+		}
+		if e.Channel.Channel == "" || e.Channel.Reason == "" || len(e.Score.Reasons) == 0 || !strings.Contains(e.Value.Why, "respond by "+e.Channel.Channel) {
+			t.Fatalf("entry %d incomplete: %+v", i, e)
+		}
+		if e.Score.Customer == texter {
+			found = true
+			if e.Channel.Channel != preference.SMS {
+				t.Errorf("customer %s replied to 3 of 3 texts and none of 6 emails, recommended %s (%s)", texter, e.Channel.Channel, e.Channel.Reason)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("customer %q, who has an open balance and a mobile, is not on the worklist", texter)
+	}
+	if wl.Drift.Rows == 0 {
+		t.Error("no drift report")
+	}
+}
