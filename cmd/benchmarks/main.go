@@ -42,6 +42,7 @@ func main() {
 	only := flag.Bool("engagement-only", false, "measure only the engagement figures, the latency against the stack "+
 		"AWS_ENDPOINT_URL_* point at (one started with `make up` on spare ports), to work on them")
 	models := flag.Bool("models-only", false, "rewrite only the models section (make eval)")
+	scale := flag.Bool("ranking-only", false, "measure only the ranking model at a million invoices, print the rows")
 	flag.Parse()
 	ctx := context.Background()
 	do := run
@@ -50,6 +51,15 @@ func main() {
 	}
 	if *models {
 		do = runModelsOnly
+	}
+	if *scale {
+		do = func(context.Context, string) error {
+			rows, err := rankingAtScale()
+			for _, r := range rows {
+				fmt.Printf("| %s | %s | %s | %s | %s |\n", r.what, r.value, r.baseline, r.ratio, r.note)
+			}
+			return err
+		}
 	}
 	if err := do(ctx, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "benchmarks:", err)
@@ -109,6 +119,11 @@ func run(ctx context.Context, out string) error {
 		return err
 	}
 	rows = append(rows, latRows...)
+	scaleRows, err := rankingAtScale()
+	if err != nil {
+		return err
+	}
+	rows = append(rows, scaleRows...)
 	section, err := modelsSection(ctx, root)
 	if err != nil {
 		return err

@@ -123,8 +123,10 @@ type customer struct {
 	cumKept        []float64                   // running counts in promiseCounted order
 	cumBroken      []float64
 	lastTouch      [touchKinds][]time.Time // sorted, per kind
-	invoiceSettled map[string]time.Time
-	known          map[string]bool // invoice ids in the snapshot
+	// settledOf holds every invoice id of the snapshot with its
+	// settlement (zero while open): one lookup answers both "known?" and
+	// "settled when?".
+	settledOf map[string]time.Time
 }
 
 // NewHistory indexes a snapshot. It refuses records of more than one
@@ -145,7 +147,7 @@ func NewHistory(s Snapshot) (*History, error) {
 	get := func(id string) *customer {
 		c := h.customers[id]
 		if c == nil {
-			c = &customer{invoiceSettled: map[string]time.Time{}, known: map[string]bool{}}
+			c = &customer{settledOf: map[string]time.Time{}}
 			h.customers[id] = c
 		}
 		return c
@@ -184,13 +186,13 @@ func NewHistory(s Snapshot) (*History, error) {
 				inv.DueDate.Format(time.DateOnly), inv.InvoiceDate.Format(time.DateOnly))
 		}
 		c := get(inv.Customer)
-		c.known[inv.ID] = true
+		c.settledOf[inv.ID] = time.Time{}
 		if c.first.IsZero() || inv.InvoiceDate.Before(c.first) {
 			c.first = inv.InvoiceDate
 		}
 		at := settledAt(inv, paidTo[inv.ID])
 		if !at.IsZero() {
-			c.invoiceSettled[inv.ID] = at
+			c.settledOf[inv.ID] = at
 			late := float64(max(0, ledger.DaysBetween(inv.DueDate, at)))
 			c.settled = append(c.settled, settlement{at: at, daysLate: late,
 				daysToPay: float64(ledger.DaysBetween(inv.InvoiceDate, at)), late: at.After(inv.DueDate)})
@@ -344,7 +346,7 @@ func settledAt(inv ledger.Invoice, pays []ledger.Payment) time.Time {
 // zero when it is open: the label of the training examples.
 func (h *History) SettledAt(inv ledger.Invoice) time.Time {
 	if c := h.customers[inv.Customer]; c != nil {
-		return c.invoiceSettled[inv.ID]
+		return c.settledOf[inv.ID]
 	}
 	return time.Time{}
 }
@@ -393,10 +395,11 @@ func (h *History) Invoice(inv ledger.Invoice, t time.Time, out []float64) {
 	open := float64(issuedByT - n)
 	balance := prefix(c.cumIssuedAmount, issuedByT) - prefix(c.cumPaid, before(c.payments, t))
 	thisOpen := major(inv.Amount.Minor, inv)
-	if s := c.invoiceSettled[inv.ID]; !s.IsZero() && s.Before(t) {
+	settled, known := c.settledOf[inv.ID]
+	if !settled.IsZero() && settled.Before(t) {
 		thisOpen = 0
 	}
-	if !c.known[inv.ID] || inv.InvoiceDate.After(t) { // not counted above: new, or dated after t
+	if !known || inv.InvoiceDate.After(t) { // not counted above: new, or dated after t
 		open++
 		balance += thisOpen
 	}
@@ -437,7 +440,11 @@ func (h *History) Invoice(inv ledger.Invoice, t time.Time, out []float64) {
 
 	out[Disputed] = 0
 	out[DisputeCount] = float64(before(c.disputeOpened, t))
-	for _, d := range c.disputesOf[inv.ID] {
+	var disputes []ledger.Dispute
+	if len(c.disputesOf) > 0 {
+		disputes = c.disputesOf[inv.ID]
+	}
+	for _, d := range disputes {
 		if !d.OpenedAt.After(t) && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(t)) {
 			out[Disputed] = 1
 		}

@@ -78,7 +78,7 @@ var ErrHoldout = errors.New("ranking: not enough held-out rows")
 // linear model where the trees do not help.
 func headTrees(obj gbdt.Objective) gbdt.Params {
 	p := scoring.DefaultTrees(obj)
-	p.Trees, p.LearningRate, p.EarlyStopping = 300, 0.1, 20
+	p.Trees, p.LearningRate, p.EarlyStopping = 60, 0.3, 10
 	return p
 }
 

@@ -109,7 +109,7 @@ func TestScoreAndRollup(t *testing.T) {
 		if !(sc.ExpectedDays >= 0 && sc.ExpectedDays <= DaysCap) {
 			t.Fatalf("invoice %s: expected days %v", sc.Invoice, sc.ExpectedDays)
 		}
-		if len(sc.Reasons) == 0 || sc.Reasons[0].Text == "" {
+		if len(sc.Reasons) == 0 || sc.Reasons[0].Text() == "" {
 			t.Fatalf("invoice %s: no reasons", sc.Invoice)
 		}
 	}
@@ -185,7 +185,7 @@ func TestArtifactRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range a {
-		if a[i].PayWithin != c[i].PayWithin || a[i].ExpectedDays != c[i].ExpectedDays || a[i].Reasons[0] != c[i].Reasons[0] {
+		if a[i].PayWithin != c[i].PayWithin || a[i].ExpectedDays != c[i].ExpectedDays || a[i].Reasons[0].Text() != c[i].Reasons[0].Text() {
 			t.Fatalf("invoice %s: %+v before, %+v after the round trip", a[i].Invoice, a[i], c[i])
 		}
 	}

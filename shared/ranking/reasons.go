@@ -1,33 +1,53 @@
 package ranking
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
 	"github.com/recoup-dev/recoup/shared/features"
+	"github.com/recoup-dev/recoup/shared/scoring"
 )
 
-// Reason is one feature's push on the 30-day pay probability, in words.
+// Reason is one feature's push on the 30-day pay probability.
 type Reason struct {
 	Feature string
 	// Effect is the push in log-odds: positive makes payment more likely.
 	Effect float64
-	// Text says it as a collector would: the fact, then which way it
-	// pushes.
-	Text string
+	// Value is the feature's value for the invoice (NaN: unknown).
+	Value float64
+}
+
+// Text says the reason as a collector would: the fact, then which way it
+// pushes. It is worded on demand: a scoring run makes millions of
+// reasons and shows a few.
+func (r Reason) Text() string { return Describe(featureIndex[r.Feature], r.Value, r.Effect) }
+
+// MarshalJSON writes the reason with its text, and the value as null
+// when it is unknown (JSON has no NaN).
+func (r Reason) MarshalJSON() ([]byte, error) {
+	var v *float64
+	if !math.IsNaN(r.Value) {
+		v = &r.Value
+	}
+	return json.Marshal(struct {
+		Feature string   `json:"feature"`
+		Effect  float64  `json:"effect"`
+		Value   *float64 `json:"value"`
+		Text    string   `json:"text"`
+	}{r.Feature, r.Effect, v, r.Text()})
 }
 
 // reasons are the features that moved a row's 30-day probability most;
 // there is always at least one, even when every push is zero.
-func (m *Model) reasons(row []float64) []Reason {
-	rs := m.within[len(Horizons)-1].Reasons(row, reasonsPerScore)
-	out := make([]Reason, 0, len(rs))
+func (m *Model) reasons(row []float64, buf *scoring.ReasonBuffer, out []Reason) []Reason {
+	rs := m.within[len(Horizons)-1].ReasonsWith(row, reasonsPerScore, buf)
 	for i, r := range rs {
 		if r.Effect == 0 && i > 0 {
 			break
 		}
 		j := featureIndex[r.Feature]
-		out = append(out, Reason{Feature: r.Feature, Effect: r.Effect, Text: Describe(j, row[j], r.Effect)})
+		out = append(out, Reason{Feature: r.Feature, Effect: r.Effect, Value: row[j]})
 	}
 	return out
 }

@@ -2,9 +2,12 @@ package ranking
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/recoup-dev/recoup/shared/drift"
@@ -124,29 +127,56 @@ func (m *Model) score(h *features.History, invoices []ledger.Invoice, at time.Ti
 		}
 	}
 	x := scoring.Matrix{Rows: len(open), Names: features.Names[:], X: make([]float64, len(open)*features.Count)}
-	for i, inv := range open {
-		h.Invoice(inv, at, x.Row(i))
-		for j, v := range x.Row(i) {
-			if math.IsInf(v, 0) {
-				return nil, x, fmt.Errorf("ranking: invoice %s: feature %s is infinite", inv.ID, features.Names[j])
+	bad := make([]error, workers())
+	chunks(len(open), func(w, lo, hi int) {
+		for i := lo; i < hi && bad[w] == nil; i++ {
+			h.Invoice(open[i], at, x.Row(i))
+			for j, v := range x.Row(i) {
+				if math.IsInf(v, 0) {
+					bad[w] = fmt.Errorf("ranking: invoice %s: feature %s is infinite", open[i].ID, features.Names[j])
+				}
 			}
 		}
+	})
+	if err := errors.Join(bad...); err != nil {
+		return nil, x, err
 	}
 	p, err := m.Predict(x)
 	if err != nil {
 		return nil, x, err
 	}
 	out := make([]InvoiceScore, len(open))
-	for i, inv := range open {
-		s := InvoiceScore{Invoice: inv.ID, Customer: inv.Customer, Open: inv.Open,
-			DaysPastDue: inv.DaysPastDue(at), ExpectedDays: p.Days[i]}
-		for j := range Horizons {
-			s.PayWithin[j] = p.Within[j][i]
+	// One backing array for every invoice's reasons: a million small
+	// slices would cost more in allocation and GC than the reasons do.
+	backing := make([]Reason, len(open)*reasonsPerScore)
+	chunks(len(open), func(_, lo, hi int) {
+		var buf scoring.ReasonBuffer
+		for i := lo; i < hi; i++ {
+			inv := open[i]
+			s := InvoiceScore{Invoice: inv.ID, Customer: inv.Customer, Open: inv.Open,
+				DaysPastDue: inv.DaysPastDue(at), ExpectedDays: p.Days[i]}
+			for j := range Horizons {
+				s.PayWithin[j] = p.Within[j][i]
+			}
+			s.Reasons = m.reasons(x.Row(i), &buf, backing[i*reasonsPerScore:i*reasonsPerScore:(i+1)*reasonsPerScore])
+			out[i] = s
 		}
-		s.Reasons = m.reasons(x.Row(i))
-		out[i] = s
-	}
+	})
 	return out, x, nil
+}
+
+func workers() int { return runtime.GOMAXPROCS(0) }
+
+// chunks runs fn over n rows split into one contiguous block per worker;
+// fn gets its worker index, so each can keep its own scratch space.
+func chunks(n int, fn func(w, lo, hi int)) {
+	k := min(workers(), max(1, n/1024))
+	var wg sync.WaitGroup
+	for w := range k {
+		lo, hi := w*n/k, (w+1)*n/k
+		wg.Go(func() { fn(w, lo, hi) })
+	}
+	wg.Wait()
 }
 
 // Rollup groups invoice scores per customer and currency, largest open
@@ -156,20 +186,23 @@ func Rollup(scores []InvoiceScore) []CustomerScore {
 		customer string
 		cur      money.Currency
 	}
-	by := map[key]*CustomerScore{}
-	largest := map[key]int64{}
-	var order []key
+	index := make(map[key]int, len(scores)/2)
+	var out []CustomerScore
+	var largest []int64
 	for _, s := range scores {
 		k := key{s.Customer, s.Open.Currency}
-		c := by[k]
-		if c == nil {
-			c = &CustomerScore{Customer: s.Customer, Open: money.New(0, s.Open.Currency)}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			c := CustomerScore{Customer: s.Customer, Open: money.New(0, s.Open.Currency)}
 			for j := range Horizons {
 				c.Expected[j] = money.New(0, s.Open.Currency)
 			}
-			by[k] = c
-			order = append(order, k)
+			out = append(out, c)
+			largest = append(largest, -1)
 		}
+		c := &out[i]
 		c.Invoices++
 		c.Open.Minor += s.Open.Minor
 		c.OldestDaysPastDue = max(c.OldestDaysPastDue, s.DaysPastDue)
@@ -179,23 +212,28 @@ func Rollup(scores []InvoiceScore) []CustomerScore {
 			c.Expected[j].Minor += int64(math.Round(float64(s.Open.Minor) * s.PayWithin[j]))
 		}
 		c.ExpectedDays += float64(s.Open.Minor) * s.ExpectedDays
-		if s.Open.Minor > largest[k] || c.Reasons == nil {
-			largest[k] = s.Open.Minor
+		if s.Open.Minor > largest[i] {
+			largest[i] = s.Open.Minor
 			c.Reasons = s.Reasons
 		}
 	}
-	out := make([]CustomerScore, 0, len(order))
-	for _, k := range order {
-		c := by[k]
+	for i := range out {
+		c := &out[i]
 		if c.Open.Minor > 0 {
 			for j := range Horizons {
 				c.PayWithin[j] = float64(c.Expected[j].Minor) / float64(c.Open.Minor)
 			}
 			c.ExpectedDays /= float64(c.Open.Minor)
 		}
-		out = append(out, *c)
 	}
-	slices.SortStableFunc(out, func(a, b CustomerScore) int {
+	// The customer id breaks every tie, so an unstable sort of indexes is
+	// deterministic and moves ints, not the large structs.
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int {
+		a, b := &out[x], &out[y]
 		if c := cmp.Compare(a.Open.Currency.Code(), b.Open.Currency.Code()); c != 0 {
 			return c
 		}
@@ -204,5 +242,9 @@ func Rollup(scores []InvoiceScore) []CustomerScore {
 		}
 		return cmp.Compare(a.Customer, b.Customer)
 	})
-	return out
+	sorted := make([]CustomerScore, len(out))
+	for i, j := range order {
+		sorted[i] = out[j]
+	}
+	return sorted
 }

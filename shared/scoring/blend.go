@@ -16,7 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
@@ -331,9 +333,18 @@ func (b *blend) outputs(m Matrix, out []float64) {
 		clear(out)
 	}
 	if b.weight < 1 {
-		for i := range out {
-			out[i] += (1 - b.weight) * b.linear(m.Row(i))
+		// In contiguous blocks, one per core, like the trees.
+		k := min(runtime.GOMAXPROCS(0), max(1, len(out)/4096))
+		var wg sync.WaitGroup
+		for w := range k {
+			lo, hi := w*len(out)/k, (w+1)*len(out)/k
+			wg.Go(func() {
+				for i := lo; i < hi; i++ {
+					out[i] += (1 - b.weight) * b.linear(m.Row(i))
+				}
+			})
 		}
+		wg.Wait()
 	}
 }
 

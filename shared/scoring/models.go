@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"cmp"
 	"slices"
 )
 
@@ -89,20 +88,45 @@ type Reason struct {
 // Reasons are the k features that moved a row's output most, largest
 // push first, from the blend of the linear model's and the trees'
 // per-feature contributions.
-func (c *Classifier) Reasons(row []float64, k int) []Reason { return c.b.reasons(row, k) }
+func (c *Classifier) Reasons(row []float64, k int) []Reason { return c.b.reasons(row, k, nil) }
+
+// ReasonsWith is Reasons reusing buf's scratch space, for scoring many
+// rows; a buffer must not be shared between goroutines, and the result
+// is valid until the buffer's next use.
+func (c *Classifier) ReasonsWith(row []float64, k int, buf *ReasonBuffer) []Reason {
+	return c.b.reasons(row, k, buf)
+}
 
 // Reasons are the k features that moved a row's prediction most.
-func (r *Regressor) Reasons(row []float64, k int) []Reason { return r.b.reasons(row, k) }
+func (r *Regressor) Reasons(row []float64, k int) []Reason { return r.b.reasons(row, k, nil) }
 
-func (b *blend) reasons(row []float64, k int) []Reason {
+// ReasonBuffer is scratch space for ReasonsWith.
+type ReasonBuffer struct {
+	total, tc, lc, x []float64
+	taken            []bool
+	out              []Reason
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+func (b *blend) reasons(row []float64, k int, buf *ReasonBuffer) []Reason {
+	if buf == nil {
+		buf = &ReasonBuffer{}
+	}
 	n := len(b.names)
-	total := make([]float64, n)
-	tc := make([]float64, n)
+	buf.total, buf.tc = grow(buf.total, n), grow(buf.tc, n)
+	buf.lc, buf.x = grow(buf.lc, len(b.used)), grow(buf.x, len(b.used))
+	total, tc, lc, x := buf.total, buf.tc, buf.lc, buf.x
 	if b.weight > 0 {
 		b.trees.Contributions(row, tc)
 	}
-	lc := make([]float64, len(b.used))
-	x := make([]float64, len(b.used))
 	for i, j := range b.used {
 		x[i] = row[j]
 	}
@@ -119,12 +143,28 @@ func (b *blend) reasons(row []float64, k int) []Reason {
 	for i, j := range b.used {
 		total[j] += (1 - b.weight) * lc[i]
 	}
-	out := make([]Reason, n)
-	for j := range n {
-		out[j] = Reason{Feature: b.names[j], Effect: total[j]}
+	// Selection of the k largest pushes (k is a handful, n a few dozen):
+	// cheaper than sorting every feature of every scored row. Ties keep
+	// the feature order, so the result is deterministic.
+	k = min(k, n)
+	out := buf.out[:0]
+	if cap(buf.taken) < n {
+		buf.taken = make([]bool, n)
 	}
-	slices.SortStableFunc(out, func(a, b Reason) int { return cmp.Compare(abs(b.Effect), abs(a.Effect)) })
-	return out[:min(k, n)]
+	taken := buf.taken[:n]
+	clear(taken)
+	for range k {
+		best := -1
+		for j := range n {
+			if !taken[j] && (best < 0 || abs(total[j]) > abs(total[best])) {
+				best = j
+			}
+		}
+		taken[best] = true
+		out = append(out, Reason{Feature: b.names[best], Effect: total[best]})
+	}
+	buf.out = out
+	return out
 }
 
 func abs(v float64) float64 {
