@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -144,5 +145,49 @@ func TestIntegrationStaleStandingIsRefused(t *testing.T) {
 	}
 	if diff := cmp.Diff(hardship, fresh.Standing); diff != "" || fresh.StandingVersion != 1 {
 		t.Errorf("standing after the refused commit (version %d) (-want +got):\n%s", fresh.StandingVersion, diff)
+	}
+}
+
+// TestIntegrationFeaturesOfMany: the worklist reads every customer's
+// engagement features in batches; customers with none are absent, other
+// tenants' never appear.
+func TestIntegrationFeaturesOfMany(t *testing.T) {
+	l, prefix := integrationLedger(t)
+	e, err := NewEngagement(l.api.(*dynamodb.Client), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
+	commit := func(tenant ledger.TenantID, customer, id string, f engagement.Features) {
+		t.Helper()
+		base, err := e.Load(ctx, tenant, customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := engagement.Claim{Tenant: tenant, EventID: id, Customer: customer, Hash: id, AppliedAt: at, Expires: at.Add(time.Hour), Outcome: "applied"}
+		if err := e.Commit(ctx, c, base, engagement.Effects{Features: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply := engagement.Features{Counts: map[string]map[engagement.Signal]int{"sms": {engagement.SignalDelivered: 1, engagement.SignalReplied: 1}},
+		LastResponse: map[string]time.Time{"sms": at}, LastEventAt: at, Events: 2}
+	commit("acme", "C1", "e1", reply)
+	commit("other", "C2", "e2", reply)
+	// 150 customers: more than one BatchGetItem of 100 keys.
+	customers := []string{"C1", "C2"}
+	for i := range 148 {
+		customers = append(customers, "N"+strconv.Itoa(i))
+	}
+	got, err := e.Features(ctx, "acme", customers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("features of %d customers, want only C1's: %v", len(got), got)
+	}
+	f := got["C1"]
+	if f.Counts["sms"][engagement.SignalReplied] != 1 || !f.LastResponse["sms"].Equal(at) || f.Events != 2 {
+		t.Errorf("C1's features: %+v", f)
 	}
 }
