@@ -241,7 +241,7 @@ func printWorklist(w io.Writer, wl worklist.Worklist, version string, at time.Ti
 	for _, e := range wl.Entries[:min(3, len(wl.Entries))] {
 		var rs []string
 		for _, r := range e.Score.Reasons {
-			rs = append(rs, r.Text)
+			rs = append(rs, r.Text())
 		}
 		fmt.Fprintf(w, "   %d. %s: %s\n", e.Rank, e.Score.Customer, strings.Join(rs, "; "))
 		fmt.Fprintf(w, "      channel %s: %s\n", e.Channel.Channel, e.Channel.Reason)
