@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // DefaultRegion is used when neither AWS_REGION nor a profile names one.
@@ -61,6 +62,21 @@ func DynamoDB(cfg aws.Config, opts ...func(*dynamodb.Options)) *dynamodb.Client 
 	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
 		if local {
 			o.DisableValidateResponseChecksum = true
+		}
+	}}, opts...)...)
+}
+
+// S3 builds an S3 client from cfg. When an endpoint override is in force
+// (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or a profile's endpoint_url: an
+// emulator or LocalStack) it addresses buckets by path, because emulators
+// serve one host and <bucket>.127.0.0.1 does not resolve. AWS itself keeps
+// virtual-hosted addressing. opts are applied after that, as
+// s3.NewFromConfig applies them.
+func S3(cfg aws.Config, opts ...func(*s3.Options)) *s3.Client {
+	return s3.NewFromConfig(cfg, append([]func(*s3.Options){func(o *s3.Options) {
+		// The SDK has resolved the override into BaseEndpoint by now.
+		if o.BaseEndpoint != nil {
+			o.UsePathStyle = true
 		}
 	}}, opts...)...)
 }

@@ -30,3 +30,28 @@ func TestDynamoEndpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestS3PathStyle(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{"AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000"}, true},
+		{map[string]string{"AWS_ENDPOINT_URL": "http://localhost:4566"}, true},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		t.Setenv("AWS_ENDPOINT_URL_S3", "")
+		t.Setenv("AWS_ENDPOINT_URL", "")
+		for k, v := range tt.env {
+			t.Setenv(k, v)
+		}
+		cfg, err := Load(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := S3(cfg).Options().UsePathStyle; got != tt.want {
+			t.Errorf("S3 with %v: UsePathStyle %v, want %v", tt.env, got, tt.want)
+		}
+	}
+}

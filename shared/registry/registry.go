@@ -52,6 +52,11 @@ func prefix(tenant ledger.TenantID, model string) (string, error) {
 	if err := ledger.ValidateID("tenant", string(tenant)); err != nil {
 		return "", fmt.Errorf("registry: %w", err)
 	}
+	// A tenant id is a key segment here: one with a slash would land in
+	// another tenant's folder of the bucket.
+	if strings.ContainsAny(string(tenant), `/\`) {
+		return "", fmt.Errorf("registry: tenant %q: a slash cannot name a registry folder", tenant)
+	}
 	if !modelName.MatchString(model) {
 		return "", fmt.Errorf("registry: model name %q: want lower-case letters, digits and dashes", model)
 	}

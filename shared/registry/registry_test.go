@@ -58,6 +58,9 @@ func TestRegistry(t *testing.T) {
 	if err := r.Save(ctx, "", "ranking", v1, nil, nil); err == nil {
 		t.Error("empty tenant accepted")
 	}
+	if _, err := r.Champion(ctx, "acme/ranking", "x"); err == nil {
+		t.Error("a tenant id with a slash reached into another tenant's folder")
+	}
 	if err := (Dir(t.TempDir())).Put(ctx, "../escape", nil); err == nil {
 		t.Error("a key escaped the directory")
 	}
