@@ -10,6 +10,7 @@ package worklist
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -73,12 +74,7 @@ func Build(in Inputs) (Worklist, error) {
 		return Worklist{}, err
 	}
 	population := make([]engagement.Features, 0, len(in.Engagement))
-	ids := make([]string, 0, len(in.Engagement))
-	for id := range in.Engagement {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids) // the prior must not depend on map order
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(in.Engagement)) { // the prior must not depend on map order
 		population = append(population, in.Engagement[id])
 	}
 	prior, err := preference.FitPrior(population)
@@ -155,20 +151,10 @@ func reachable(cps []ledger.ContactPoint) map[string][]string {
 // their engagement features, to the snapshot: the features' days since a
 // response by channel.
 func withTouches(s features.Snapshot, eng map[string]engagement.Features) features.Snapshot {
-	ids := make([]string, 0, len(eng))
-	for id := range eng {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	s.Touches = slices.Clone(s.Touches)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(eng)) {
 		f := eng[id]
-		chs := make([]string, 0, len(f.LastResponse))
-		for ch := range f.LastResponse {
-			chs = append(chs, ch)
-		}
-		slices.Sort(chs)
-		for _, ch := range chs {
+		for _, ch := range slices.Sorted(maps.Keys(f.LastResponse)) {
 			at := f.LastResponse[ch]
 			if ch == "voice_ai" { // the events' spelling; features use the model's
 				ch = preference.AIVoice
