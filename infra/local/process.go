@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/recoup-dev/recoup/shared/atomicfile"
 )
 
 // readPID reads a PID file. It returns fs.ErrNotExist (wrapped) when there is
@@ -33,14 +35,7 @@ func readPID(path string) (int, error) {
 
 // writePID writes pid to path atomically (temp file + rename).
 func writePID(path string, pid int) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, []byte(strconv.Itoa(pid)+"\n"))
 }
 
 // removePID removes a PID file; a missing file is not an error.

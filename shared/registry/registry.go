@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recoup-dev/recoup/shared/atomicfile"
 	"github.com/recoup-dev/recoup/shared/ledger"
 )
 
@@ -149,22 +150,7 @@ func (d Dir) Put(_ context.Context, key string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".put-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(body); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, body)
 }
 
 // Get reads the object.

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/recoup-dev/recoup/shared/atomicfile"
 )
 
 // KinesisAPI is the part of the Kinesis API a poller needs.
@@ -810,13 +812,7 @@ func (p *KinesisPoller) saveLocked() {
 	p.state.UpdatedAt = time.Now().UTC()
 	data, err := json.MarshalIndent(p.state, "", "  ")
 	if err == nil {
-		err = os.MkdirAll(filepath.Dir(path), 0o755)
-	}
-	if err == nil {
-		tmp := path + ".tmp"
-		if err = os.WriteFile(tmp, append(data, '\n'), 0o644); err == nil {
-			err = os.Rename(tmp, path)
-		}
+		err = atomicfile.Write(path, append(data, '\n'))
 	}
 	if err != nil {
 		if err.Error() != p.lastSaveE { // log each distinct problem once, not per batch

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/recoup-dev/recoup/shared/atomicfile"
 )
 
 // Defaults for [Options].
@@ -180,37 +182,13 @@ func (s *Server) save() error {
 	b, err := json.Marshal(p)
 	s.mu.Unlock()
 	if err == nil {
-		err = writeFileAtomic(s.statePath(), b)
+		err = atomicfile.Write(s.statePath(), b)
 	}
 	if err != nil {
 		return fmt.Errorf("sqslocal: save state: %w", err)
 	}
 	s.log.Info("state saved", "path", s.statePath(), "queues", len(p.Queues))
 	return nil
-}
-
-// writeFileAtomic writes b to a temporary file beside path and renames it
-// over path, so a crash leaves the old file or the new one, never half.
-func writeFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
 // ServeHTTP answers one AWS JSON 1.0 request.
