@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/recoup-dev/recoup/shared/learn/metrics"
+	"github.com/recoup-dev/recoup/shared/learn/schema"
 )
 
 // Level grades a PSI against Thresholds. Levels are ordered, so the worst of
@@ -212,16 +213,8 @@ func Compare(ref *Reference, s Sample, t Thresholds) (Report, error) {
 // sameNames refuses columns other than the reference's, naming the first
 // difference so the fix (a renamed or reordered feature) is obvious.
 func sameNames(ref, got []string) error {
-	for i := range min(len(ref), len(got)) {
-		if ref[i] != got[i] {
-			return fmt.Errorf("%w: column %d is %q in the reference, %q in the sample", ErrSchema, i, ref[i], got[i])
-		}
-	}
-	switch {
-	case len(got) < len(ref):
-		return fmt.Errorf("%w: the sample lacks column %d %q", ErrSchema, len(got), ref[len(got)])
-	case len(got) > len(ref):
-		return fmt.Errorf("%w: the sample has an extra column %d %q", ErrSchema, len(ref), got[len(ref)])
+	if err := schema.Compare(ref, got, "reference", "sample"); err != nil {
+		return fmt.Errorf("%w: %w", ErrSchema, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/recoup-dev/recoup/shared/learn/gbdt"
 	"github.com/recoup-dev/recoup/shared/learn/linear"
+	"github.com/recoup-dev/recoup/shared/learn/schema"
 )
 
 // ErrSchema marks a serialised model that cannot be used: another format
@@ -154,13 +155,8 @@ func (r *Regressor) UnmarshalBinary(data []byte) error {
 // first difference: a row built for other features would be scored
 // without any error, and wrongly.
 func CheckSchema(model, rows []string) error {
-	if len(model) != len(rows) {
-		return fmt.Errorf("%w: the model reads %d features, the rows have %d", ErrSchema, len(model), len(rows))
-	}
-	for i := range model {
-		if model[i] != rows[i] {
-			return fmt.Errorf("%w: feature %d is %q in the model, %q in the rows", ErrSchema, i, model[i], rows[i])
-		}
+	if err := schema.Compare(model, rows, "model", "rows"); err != nil {
+		return fmt.Errorf("%w: %w", ErrSchema, err)
 	}
 	return nil
 }

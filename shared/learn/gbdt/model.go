@@ -5,6 +5,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/recoup-dev/recoup/shared/learn/schema"
 )
 
 // Model is a trained ensemble. It is immutable after Train or
@@ -290,13 +292,8 @@ func (m *Model) Importance() []float64 { return append([]float64(nil), m.importa
 // columns it builds rows from, so a reordered or renamed feature fails loudly
 // instead of scoring every row with shifted inputs.
 func (m *Model) CheckSchema(names []string) error {
-	if len(names) != len(m.names) {
-		return fmt.Errorf("%w: %d features given, the model has %d", ErrSchema, len(names), len(m.names))
-	}
-	for i := range names {
-		if names[i] != m.names[i] {
-			return fmt.Errorf("%w: feature %d is %q, the model expects %q", ErrSchema, i, names[i], m.names[i])
-		}
+	if err := schema.Compare(m.names, names, "model", "rows"); err != nil {
+		return fmt.Errorf("%w: %w", ErrSchema, err)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/recoup-dev/recoup/shared/learn/schema"
 )
 
 // Report describes a training run, for logs and model cards.
@@ -147,11 +149,8 @@ func checkInputs(train, valid *Dataset, p Params) error {
 	if valid.Rows == 0 {
 		return invalid("valid", "no rows")
 	}
-	tn, vn := train.featureNames(), valid.featureNames()
-	for i := range tn {
-		if tn[i] != vn[i] {
-			return fmt.Errorf("%w: valid column %d is %q, train column %d is %q", ErrSchema, i, vn[i], i, tn[i])
-		}
+	if err := schema.Compare(train.featureNames(), valid.featureNames(), "training data", "validation data"); err != nil {
+		return fmt.Errorf("%w: %w", ErrSchema, err)
 	}
 	return nil
 }
