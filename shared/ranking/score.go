@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/recoup-dev/recoup/shared/drift"
 	"github.com/recoup-dev/recoup/shared/features"
+	"github.com/recoup-dev/recoup/shared/learn/parallel"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/money"
 	"github.com/recoup-dev/recoup/shared/scoring"
@@ -127,8 +126,8 @@ func (m *Model) score(h *features.History, invoices []ledger.Invoice, at time.Ti
 		}
 	}
 	x := scoring.Matrix{Rows: len(open), Names: features.Names[:], X: make([]float64, len(open)*features.Count)}
-	bad := make([]error, workers())
-	chunks(len(open), func(w, lo, hi int) {
+	bad := make([]error, parallel.Workers())
+	parallel.Blocks(len(open), rowsPerBlock, func(w, lo, hi int) {
 		for i := lo; i < hi && bad[w] == nil; i++ {
 			h.Invoice(open[i], at, x.Row(i))
 			for j, v := range x.Row(i) {
@@ -149,7 +148,7 @@ func (m *Model) score(h *features.History, invoices []ledger.Invoice, at time.Ti
 	// One backing array for every invoice's reasons: a million small
 	// slices would cost more in allocation and GC than the reasons do.
 	backing := make([]Reason, len(open)*reasonsPerScore)
-	chunks(len(open), func(_, lo, hi int) {
+	parallel.Blocks(len(open), rowsPerBlock, func(_, lo, hi int) {
 		var buf scoring.ReasonBuffer
 		for i := lo; i < hi; i++ {
 			inv := open[i]
@@ -165,19 +164,8 @@ func (m *Model) score(h *features.History, invoices []ledger.Invoice, at time.Ti
 	return out, x, nil
 }
 
-func workers() int { return runtime.GOMAXPROCS(0) }
-
-// chunks runs fn over n rows split into one contiguous block per worker;
-// fn gets its worker index, so each can keep its own scratch space.
-func chunks(n int, fn func(w, lo, hi int)) {
-	k := min(workers(), max(1, n/1024))
-	var wg sync.WaitGroup
-	for w := range k {
-		lo, hi := w*n/k, (w+1)*n/k
-		wg.Go(func() { fn(w, lo, hi) })
-	}
-	wg.Wait()
-}
+// rowsPerBlock is the fewest rows worth a goroutine of their own.
+const rowsPerBlock = 1024
 
 // Rollup groups invoice scores per customer and currency, largest open
 // balance first within a currency.

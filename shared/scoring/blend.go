@@ -16,15 +16,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/recoup-dev/recoup/shared/learn/gbdt"
 	"github.com/recoup-dev/recoup/shared/learn/linear"
+	"github.com/recoup-dev/recoup/shared/learn/parallel"
 )
 
 // ErrData marks training data the models cannot learn from.
@@ -333,18 +332,11 @@ func (b *blend) outputs(m Matrix, out []float64) {
 		clear(out)
 	}
 	if b.weight < 1 {
-		// In contiguous blocks, one per core, like the trees.
-		k := min(runtime.GOMAXPROCS(0), max(1, len(out)/4096))
-		var wg sync.WaitGroup
-		for w := range k {
-			lo, hi := w*len(out)/k, (w+1)*len(out)/k
-			wg.Go(func() {
-				for i := lo; i < hi; i++ {
-					out[i] += (1 - b.weight) * b.linear(m.Row(i))
-				}
-			})
-		}
-		wg.Wait()
+		parallel.Blocks(len(out), 4096, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				out[i] += (1 - b.weight) * b.linear(m.Row(i))
+			}
+		})
 	}
 }
 
