@@ -64,7 +64,7 @@ type Evidence struct {
 func Observe(f engagement.Features) (map[string]Evidence, error) {
 	out := map[string]Evidence{}
 	for _, key := range slices.Sorted(maps.Keys(f.Counts)) {
-		ch, ok := modelChannel(key)
+		ch, ok := ChannelOf(key)
 		if !ok {
 			continue
 		}
@@ -89,8 +89,10 @@ func Observe(f engagement.Features) (map[string]Evidence, error) {
 	return out, nil
 }
 
-// modelChannel maps an engagement channel key to the model's channel.
-func modelChannel(key string) (string, bool) {
+// ChannelOf maps an engagement channel key (the events' spelling) to the
+// model's channel, false for channels the model does not choose between
+// (web, payment, prerecorded).
+func ChannelOf(key string) (string, bool) {
 	switch key {
 	case Email, SMS, Voice, Letter:
 		return key, true

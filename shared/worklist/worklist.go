@@ -154,12 +154,10 @@ func withTouches(s features.Snapshot, eng map[string]engagement.Features) featur
 	s.Touches = slices.Clone(s.Touches)
 	for _, id := range slices.Sorted(maps.Keys(eng)) {
 		f := eng[id]
-		for _, ch := range slices.Sorted(maps.Keys(f.LastResponse)) {
-			at := f.LastResponse[ch]
-			if ch == "voice_ai" { // the events' spelling; features use the model's
-				ch = preference.AIVoice
+		for _, key := range slices.Sorted(maps.Keys(f.LastResponse)) {
+			if ch, ok := preference.ChannelOf(key); ok {
+				s.Touches = append(s.Touches, features.Touch{Customer: id, Channel: ch, At: f.LastResponse[key], Response: true})
 			}
-			s.Touches = append(s.Touches, features.Touch{Customer: id, Channel: ch, At: at, Response: true})
 		}
 	}
 	return s

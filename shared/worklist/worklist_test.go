@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/recoup-dev/recoup/shared/engagement"
 	"github.com/recoup-dev/recoup/shared/features"
 	"github.com/recoup-dev/recoup/shared/ledger"
@@ -82,5 +84,25 @@ func TestBuild(t *testing.T) {
 	}
 	if wl.Drift.Rows == 0 {
 		t.Error("no drift report")
+	}
+}
+
+// The engagement features spell channels as the events do; the touches
+// the ranking features read use the model's names, and drop channels
+// that are not contacts (a payment page visit).
+func TestWithTouches(t *testing.T) {
+	at := ledger.Date(2026, 10, 30)
+	eng := map[string]engagement.Features{
+		"C2": {LastResponse: map[string]time.Time{"voice_ai": at, "web": at}},
+		"C1": {LastResponse: map[string]time.Time{"sms": at.AddDate(0, 0, -1)}},
+	}
+	got := withTouches(features.Snapshot{Touches: []features.Touch{{Customer: "C0", Channel: "email", At: at}}}, eng).Touches
+	want := []features.Touch{
+		{Customer: "C0", Channel: "email", At: at},
+		{Customer: "C1", Channel: "sms", At: at.AddDate(0, 0, -1), Response: true},
+		{Customer: "C2", Channel: "ai_voice", At: at, Response: true},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("touches (-want +got):\n%s", diff)
 	}
 }
