@@ -16,6 +16,7 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/recoup-dev/recoup/shared/features"
@@ -141,13 +142,7 @@ func Build(h *features.History, invoices []ledger.Invoice, end time.Time, cfg Ex
 		if a.k != b.k {
 			return b.k - a.k
 		}
-		if c := invoices[a.inv].ID; c != invoices[b.inv].ID {
-			if c < invoices[b.inv].ID {
-				return -1
-			}
-			return 1
-		}
-		return 0
+		return strings.Compare(invoices[a.inv].ID, invoices[b.inv].ID)
 	})
 	ex := Examples{Candidates: count, At: make([]time.Time, len(pairs)), Days: make([]float64, len(pairs))}
 	ex.M = scoring.Matrix{Rows: len(pairs), Names: features.Names[:], X: make([]float64, len(pairs)*features.Count)}

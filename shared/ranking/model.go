@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/recoup-dev/recoup/shared/drift"
@@ -171,13 +172,9 @@ func TrainAgainst(s features.Snapshot, end time.Time, cfg Config, champion *Mode
 	return m, cmp, nil
 }
 
-// after is the index of the first instant after t.
+// after is the index of the first instant after t (at is sorted).
 func after(at []time.Time, t time.Time) int {
-	i := 0
-	for i < len(at) && !at[i].After(t) {
-		i++
-	}
-	return i
+	return sort.Search(len(at), func(i int) bool { return at[i].After(t) })
 }
 
 // rows are the examples from..to-1.
@@ -202,17 +199,17 @@ func fit(ex Examples, seed uint64) (*Model, error) {
 		m.within[j] = c
 	}
 	// The days head learns from the rows whose outcome is known.
-	known := Examples{M: scoring.Matrix{Names: ex.M.Names}}
-	c := len(ex.M.Names)
+	known := scoring.Matrix{Names: ex.M.Names}
+	var days []float64
 	for i, d := range ex.Days {
 		if !math.IsNaN(d) {
-			known.M.X = append(known.M.X, ex.M.X[i*c:(i+1)*c]...)
-			known.M.Rows++
-			known.Days = append(known.Days, d)
+			known.X = append(known.X, ex.M.Row(i)...)
+			known.Rows++
+			days = append(days, d)
 		}
 	}
 	p := headTrees(gbdt.SquaredError)
-	r, _, err := scoring.TrainRegressor(known.M, known.Days, scoring.Options{Seed: seed, Trees: &p})
+	r, _, err := scoring.TrainRegressor(known, days, scoring.Options{Seed: seed, Trees: &p})
 	if err != nil {
 		return nil, fmt.Errorf("days to pay: %w", err)
 	}
