@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
 	"github.com/recoup-dev/recoup/shared/features"
 	"github.com/recoup-dev/recoup/shared/scoring"
 )
@@ -52,6 +55,9 @@ func (m *Model) reasons(row []float64, buf *scoring.ReasonBuffer, out []Reason) 
 	return out
 }
 
+// english groups thousands ("12,400"): the reasons show scale, not cents.
+var english = message.NewPrinter(language.English)
+
 var featureIndex = func() map[string]int {
 	m := make(map[string]int, features.Count)
 	for i, n := range features.Names {
@@ -95,7 +101,7 @@ func describe(j int, v float64) string {
 	case features.TermsDays:
 		return fmt.Sprintf("%d-day payment terms", n)
 	case features.LogAmount:
-		return "invoice of " + thousands(math.Expm1(v))
+		return "invoice of " + english.Sprintf("%.0f", math.Max(0, math.Expm1(v)))
 	case features.AmountVsHistory:
 		if unknown {
 			return "the customer's first invoice"
@@ -194,18 +200,4 @@ func describe(j int, v float64) string {
 		return plural(n, "last contacted %d day ago", "last contacted %d days ago")
 	}
 	return fmt.Sprintf("%s = %g", features.Names[j], v)
-}
-
-// thousands formats a non-negative amount in whole major units with
-// thousands separators: the reasons show scale, not cents.
-func thousands(v float64) string {
-	s := fmt.Sprintf("%.0f", math.Max(0, v))
-	out := make([]byte, 0, len(s)+len(s)/3)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }
