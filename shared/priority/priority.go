@@ -75,27 +75,85 @@ type Item struct {
 	Why string
 }
 
-// Rank values every input and orders them highest value first (ties:
-// larger balance, then customer id, so the order is reproducible).
-func Rank(in []Input, cfg Config) ([]Item, error) {
+// economics is a validated Config.
+type economics struct {
+	cfg   Config
+	lift  float64
+	rates map[string]*big.Rat
+}
+
+func (cfg Config) compile() (economics, error) {
 	if cfg.Currency.IsZero() {
-		return nil, fmt.Errorf("%w: no reporting currency", ErrConfig)
+		return economics{}, fmt.Errorf("%w: no reporting currency", ErrConfig)
 	}
-	lift := cfg.Lift
-	if lift == 0 {
-		lift = 0.5
+	e := economics{cfg: cfg, lift: cfg.Lift, rates: map[string]*big.Rat{cfg.Currency.Code(): big.NewRat(1, 1)}}
+	if e.lift == 0 {
+		e.lift = 0.5
 	}
-	if !(lift > 0 && lift <= 1) {
-		return nil, fmt.Errorf("%w: lift %v outside (0,1]", ErrConfig, cfg.Lift)
+	if !(e.lift > 0 && e.lift <= 1) {
+		return economics{}, fmt.Errorf("%w: lift %v outside (0,1]", ErrConfig, cfg.Lift)
 	}
-	rates := map[string]*big.Rat{cfg.Currency.Code(): big.NewRat(1, 1)}
 	for code, s := range cfg.Rates {
 		r, ok := new(big.Rat).SetString(s)
 		if !ok || r.Sign() <= 0 {
-			return nil, fmt.Errorf("%w: rate %s = %q is not a positive decimal", ErrConfig, code, s)
+			return economics{}, fmt.Errorf("%w: rate %s = %q is not a positive decimal", ErrConfig, code, s)
 		}
-		rates[code] = r
+		e.rates[code] = r
 	}
+	return e, nil
+}
+
+// open converts a customer's balance into the reporting currency.
+func (e economics) open(customer string, a money.Amount) (money.Amount, error) {
+	rate, ok := e.rates[a.Currency.Code()]
+	if !ok {
+		return money.Amount{}, fmt.Errorf("%w: customer %s owes %s and there is no %s rate to %s", ErrConfig, customer,
+			a.Currency, a.Currency, e.cfg.Currency)
+	}
+	return convert(a, rate, e.cfg.Currency), nil
+}
+
+// Terms are what a channel choice weighs for one customer, in minor units
+// of the reporting currency: the worth of a useful response (balance × not
+// paid anyway × lift) and each channel's cost. Choosing by response rate
+// alone would put a five-dollar call on a twenty-dollar balance.
+type Terms struct {
+	Response int64
+	Costs    map[string]int64
+}
+
+// TermsFor gives the terms of a customer's channel choice among channels.
+func (cfg Config) TermsFor(customer string, open money.Amount, payAnyway float64, channels []string) (Terms, error) {
+	e, err := cfg.compile()
+	if err != nil {
+		return Terms{}, err
+	}
+	if !(payAnyway >= 0 && payAnyway <= 1) {
+		return Terms{}, fmt.Errorf("priority: customer %s: pay-anyway probability %v outside [0,1]", customer, payAnyway)
+	}
+	o, err := e.open(customer, open)
+	if err != nil {
+		return Terms{}, err
+	}
+	t := Terms{Response: int64(math.Round(float64(o.Minor) * (1 - payAnyway) * e.lift)), Costs: map[string]int64{}}
+	for _, ch := range channels {
+		c, err := costOf(cfg, ch)
+		if err != nil {
+			return Terms{}, fmt.Errorf("customer %s: %w", customer, err)
+		}
+		t.Costs[ch] = c.Minor
+	}
+	return t, nil
+}
+
+// Rank values every input and orders them highest value first (ties:
+// larger balance, then customer id, so the order is reproducible).
+func Rank(in []Input, cfg Config) ([]Item, error) {
+	e, err := cfg.compile()
+	if err != nil {
+		return nil, err
+	}
+	lift := e.lift
 	out := make([]Item, 0, len(in))
 	for _, c := range in {
 		for what, p := range map[string]float64{"pay-anyway probability": c.PayAnyway, "response probability": c.Response} {
@@ -103,16 +161,14 @@ func Rank(in []Input, cfg Config) ([]Item, error) {
 				return nil, fmt.Errorf("priority: customer %s: %s %v outside [0,1]", c.Customer, what, p)
 			}
 		}
-		rate, ok := rates[c.Open.Currency.Code()]
-		if !ok {
-			return nil, fmt.Errorf("%w: customer %s owes %s and there is no %s rate to %s", ErrConfig, c.Customer,
-				c.Open.Currency, c.Open.Currency, cfg.Currency)
+		open, err := e.open(c.Customer, c.Open)
+		if err != nil {
+			return nil, err
 		}
 		cost, err := costOf(cfg, c.Channel)
 		if err != nil {
 			return nil, fmt.Errorf("customer %s: %w", c.Customer, err)
 		}
-		open := convert(c.Open, rate, cfg.Currency)
 		uplift := (1 - c.PayAnyway) * c.Response * lift
 		value := money.New(int64(math.Round(float64(open.Minor)*uplift))-cost.Minor, cfg.Currency)
 		it := Item{Input: c, Uplift: uplift, Value: value, Cost: cost}

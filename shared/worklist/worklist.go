@@ -94,11 +94,7 @@ func Build(in Inputs) (Worklist, error) {
 			wl.Unreachable = append(wl.Unreachable, c)
 			continue
 		}
-		est, err := preference.Estimate(prior, in.Engagement[c.Customer])
-		if err != nil {
-			return Worklist{}, fmt.Errorf("worklist: customer %s: %w", c.Customer, err)
-		}
-		ch, err := preference.Choose(est, allowed, string(in.Tenant)+"/"+c.Customer+"/"+day, in.Choice)
+		ch, err := channelFor(in, prior, c, allowed, string(in.Tenant)+"/"+c.Customer+"/"+day)
 		if err != nil {
 			return Worklist{}, fmt.Errorf("worklist: customer %s: %w", c.Customer, err)
 		}
@@ -114,6 +110,25 @@ func Build(in Inputs) (Worklist, error) {
 		wl.Entries = append(wl.Entries, Entry{Rank: i + 1, Score: scores[it.Customer], Channel: choices[it.Customer], Value: it})
 	}
 	return wl, nil
+}
+
+// channelFor chooses the customer's channel net of its cost: a useful
+// response is worth the balance not expected anyway times the lift, and a
+// channel's figure of merit is its response rate minus cost over that
+// worth, so a small balance is not given a collector's call.
+func channelFor(in Inputs, prior preference.Prior, c ranking.CustomerScore, allowed []string, key string) (preference.Choice, error) {
+	est, err := preference.Estimate(prior, in.Engagement[c.Customer])
+	if err != nil {
+		return preference.Choice{}, err
+	}
+	terms, err := in.Priority.TermsFor(c.Customer, c.Open, c.PayWithin[Horizon], allowed)
+	if err != nil {
+		return preference.Choice{}, err
+	}
+	opts := in.Choice
+	// A worth below one minor unit still has to weigh the costs.
+	opts.Value, opts.Cost = max(1, terms.Response), terms.Costs
+	return preference.Choose(est, allowed, key, opts)
 }
 
 // reachable lists the channels each customer has a contact point for,

@@ -106,3 +106,34 @@ func TestWithTouches(t *testing.T) {
 		t.Errorf("touches (-want +got):\n%s", diff)
 	}
 }
+
+// The channel is chosen net of its cost: the same customer, equally
+// likely to answer a call as to reply to an email, is called about a
+// large balance and emailed about a small one.
+func TestChannelWeighsCost(t *testing.T) {
+	eng := engagement.Features{Counts: map[string]map[engagement.Signal]int{
+		"voice": {engagement.SignalAnswered: 4, engagement.SignalUnanswered: 1},
+		"email": {engagement.SignalDelivered: 10, engagement.SignalReplied: 3},
+	}}
+	usd := money.MustCurrency("USD")
+	opts := preference.DefaultOptions()
+	opts.ExploreShare = 0
+	in := Inputs{Engagement: map[string]engagement.Features{"C": eng}, Priority: priority.Config{Currency: usd}, Choice: opts}
+	for _, tc := range []struct {
+		open int64
+		want string
+	}{
+		{50_000_00, preference.Voice}, // $50,000: the call's $5 is nothing
+		{20_00, preference.Email},     // $20: a $5 call costs more than it is likely to bring
+	} {
+		c := ranking.CustomerScore{Customer: "C", Open: money.New(tc.open, usd)}
+		c.PayWithin[Horizon] = 0.2
+		got, err := channelFor(in, preference.DefaultPrior(), c, []string{preference.Email, preference.Voice}, "t/C/day")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Channel != tc.want {
+			t.Errorf("open %v: %s (%s), want %s", c.Open, got.Channel, got.Reason, tc.want)
+		}
+	}
+}
