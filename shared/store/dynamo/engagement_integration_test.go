@@ -72,11 +72,7 @@ func TestIntegrationCustomersByAddress(t *testing.T) {
 // TestIntegrationPutActionsNeverRevives: re-storing a plan leaves an action
 // an event changed as the event left it.
 func TestIntegrationPutActionsNeverRevives(t *testing.T) {
-	l, prefix := integrationLedger(t)
-	e, err := NewEngagement(l.api.(*dynamodb.Client), prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := integrationEngagement(t)
 	ctx := context.Background()
 	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
 	act := engagement.Action{Tenant: "acme", Customer: "C1", ID: "a1", Channel: consent.SMS, To: "tel:+16175550142",
@@ -117,11 +113,7 @@ func TestIntegrationPutActionsNeverRevives(t *testing.T) {
 // that another event has changed since are refused (ErrConflict), never
 // written over it; the consumer then loads and decides again.
 func TestIntegrationStaleStandingIsRefused(t *testing.T) {
-	l, prefix := integrationLedger(t)
-	e, err := NewEngagement(l.api.(*dynamodb.Client), prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := integrationEngagement(t)
 	ctx := context.Background()
 	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
 	stale, err := e.Load(ctx, "acme", "C1")
@@ -152,11 +144,7 @@ func TestIntegrationStaleStandingIsRefused(t *testing.T) {
 // engagement features in batches; customers with none are absent, other
 // tenants' never appear.
 func TestIntegrationFeaturesOfMany(t *testing.T) {
-	l, prefix := integrationLedger(t)
-	e, err := NewEngagement(l.api.(*dynamodb.Client), prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := integrationEngagement(t)
 	ctx := context.Background()
 	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
 	commit := func(tenant ledger.TenantID, customer, id string, f engagement.Features) {
@@ -190,4 +178,16 @@ func TestIntegrationFeaturesOfMany(t *testing.T) {
 	if f.Counts["sms"][engagement.SignalReplied] != 1 || !f.LastResponse["sms"].Equal(at) || f.Events != 2 {
 		t.Errorf("C1's features: %+v", f)
 	}
+}
+
+// integrationEngagement is the engagement store on the tables of a fresh
+// integration ledger.
+func integrationEngagement(t *testing.T) *Engagement {
+	t.Helper()
+	l, prefix := integrationLedger(t)
+	e, err := NewEngagement(l.api.(*dynamodb.Client), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
