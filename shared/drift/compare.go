@@ -3,6 +3,7 @@ package drift
 import (
 	"cmp"
 	"fmt"
+	"github.com/recoup-dev/recoup/shared/learn/parallel"
 	"math"
 	"slices"
 	"strings"
@@ -165,6 +166,49 @@ func noise(ref dist, n, m int) float64 {
 	return total
 }
 
+// binRows bins every column of s against ref's edges in one pass over the
+// rows, blocks of rows in parallel: a scoring run compares a million rows,
+// and reading the row-major matrix column by column would walk it once
+// per column.
+func binRows(ref *Reference, s Sample) []dist {
+	c := len(ref.columns)
+	counts := make([][][]float64, parallel.Workers()) // per worker, per column: bins then missing
+	parallel.Blocks(s.Rows, 4096, func(w, lo, hi int) {
+		mine := make([][]float64, c)
+		for j, d := range ref.columns {
+			mine[j] = make([]float64, len(d.edges)+2)
+		}
+		for i := lo; i < hi; i++ {
+			for j, v := range s.X[i*c : (i+1)*c] {
+				if math.IsNaN(v) {
+					mine[j][len(mine[j])-1]++
+					continue
+				}
+				b, _ := slices.BinarySearch(ref.columns[j].edges, v)
+				mine[j][b]++
+			}
+		}
+		counts[w] = mine
+	})
+	out := make([]dist, c)
+	n := float64(s.Rows)
+	for j, d := range ref.columns {
+		sum := make([]float64, len(d.edges)+2)
+		for _, mine := range counts {
+			if mine != nil {
+				for b, v := range mine[j] {
+					sum[b] += v
+				}
+			}
+		}
+		for b := range sum {
+			sum[b] /= n
+		}
+		out[j] = dist{edges: d.edges, shares: sum[:len(d.edges)+1], missing: sum[len(d.edges)+1]}
+	}
+	return out
+}
+
 // Compare measures the drift of s against ref. The sample's names must be
 // the reference's, in the same order; thresholds t are resolved as
 // documented on Thresholds. Errors wrap ErrSchema (the reference is unusable
@@ -185,10 +229,9 @@ func Compare(ref *Reference, s Sample, t Thresholds) (Report, error) {
 	}
 	rep := Report{Rows: s.Rows, Scores: len(s.Scores), ReferenceRows: ref.rows, Thresholds: t,
 		Columns: make([]ColumnReport, 0, len(ref.columns))}
-	buf := make([]float64, s.Rows)
 	bins := len(ref.score.shares)
-	for j, d := range ref.columns {
-		rep.Columns = append(rep.Columns, judge(ref.names[j], d, against(s.column(j, buf), d.edges), t))
+	for j, d := range binRows(ref, s) {
+		rep.Columns = append(rep.Columns, judge(ref.names[j], ref.columns[j], d, t))
 		bins = max(bins, len(d.shares))
 	}
 	rep.Score = judge("score", ref.score, against(s.Scores, ref.score.edges), t)

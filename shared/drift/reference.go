@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/recoup-dev/recoup/shared/learn/parallel"
 	"math"
 	"slices"
 
@@ -72,9 +73,23 @@ func (s Sample) check() error {
 		}
 		seen[n] = true
 	}
-	for i, v := range s.X {
-		if math.IsInf(v, 0) {
-			return fmt.Errorf("%w: column %q row %d is %v", ErrInput, s.Names[i%c], i/c, v)
+	// A scan of a million rows: in parallel blocks, the first infinite
+	// value of the earliest block reported.
+	bad := make([]int, parallel.Workers())
+	for w := range bad {
+		bad[w] = -1
+	}
+	parallel.Blocks(len(s.X), 1<<16, func(w, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if math.IsInf(s.X[i], 0) {
+				bad[w] = i
+				return
+			}
+		}
+	})
+	for _, i := range bad {
+		if i >= 0 {
+			return fmt.Errorf("%w: column %q row %d is %v", ErrInput, s.Names[i%c], i/c, s.X[i])
 		}
 	}
 	for i, v := range s.Scores {

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/recoup-dev/recoup/shared/learn/parallel"
 	"github.com/recoup-dev/recoup/shared/ledger"
 )
 
@@ -98,6 +99,7 @@ type settlement struct {
 }
 
 type customer struct {
+	ord     int32 // order of first appearance: Batch groups invoices by it
 	billing ledger.BillingMedium
 	first   time.Time
 
@@ -147,7 +149,7 @@ func NewHistory(s Snapshot) (*History, error) {
 	get := func(id string) *customer {
 		c := h.customers[id]
 		if c == nil {
-			c = &customer{settledOf: map[string]time.Time{}}
+			c = &customer{ord: int32(len(h.customers)), settledOf: map[string]time.Time{}}
 			h.customers[id] = c
 		}
 		return c
@@ -366,49 +368,37 @@ func settledBefore(ss []settlement, t time.Time) int {
 // dated at or after t are not used: an invoice settled on t's date is
 // still open at t, so a training example never sees its own label.
 func (h *History) Invoice(inv ledger.Invoice, t time.Time, out []float64) {
-	_ = out[Count-1]
-	nan := math.NaN()
 	c := h.customers[inv.Customer]
 	if c == nil {
 		c = &customer{}
 	}
-	out[DaysPastDue] = float64(ledger.DaysBetween(inv.DueDate, t))
-	out[TermsDays] = float64(ledger.DaysBetween(inv.InvoiceDate, inv.DueDate))
-	la := logAmount(inv)
-	out[LogAmount] = la
+	var a asOf
+	a.summarise(c, t)
+	a.invoice(c, inv, out)
+}
 
-	// Earlier invoices: issued strictly before this one's date (or before
-	// t, whichever is earlier), so the invoice does not compare to itself.
-	cut := inv.InvoiceDate
-	if t.Before(cut) {
-		cut = t
-	}
-	if k := before(c.issued, cut); k > 0 {
-		out[AmountVsHistory] = la - c.cumIssuedLogAmt[k]/float64(k)
-	} else {
-		out[AmountVsHistory] = nan
-	}
-	// Open at t: issued by t (this one included, whatever its date) and
-	// not settled before t.
-	issuedByT := before(c.issued, t.Add(time.Nanosecond))
+// asOf is one customer's history summarised at one instant: everything
+// an invoice's vector needs that does not depend on the invoice. Scoring
+// a portfolio computes it once per customer, not once per invoice.
+type asOf struct {
+	t         time.Time
+	issuedByT int     // invoices issued by t
+	open      float64 // of those, not settled before t
+	balance   float64 // amount issued by t less payments before t
+	common    [Count]float64
+}
+
+// summarise computes c's customer-level features as of t.
+func (a *asOf) summarise(c *customer, t time.Time) {
+	nan := math.NaN()
+	out := &a.common
+	a.t = t
+	// Open at t: issued by t (whatever the invoice's own date) and not
+	// settled before t.
+	a.issuedByT = before(c.issued, t.Add(time.Nanosecond))
 	n := settledBefore(c.settled, t)
-	open := float64(issuedByT - n)
-	balance := prefix(c.cumIssuedAmount, issuedByT) - prefix(c.cumPaid, before(c.payments, t))
-	thisOpen := major(inv.Amount.Minor, inv)
-	settled, known := c.settledOf[inv.ID]
-	if !settled.IsZero() && settled.Before(t) {
-		thisOpen = 0
-	}
-	if !known || inv.InvoiceDate.After(t) { // not counted above: new, or dated after t
-		open++
-		balance += thisOpen
-	}
-	out[OpenInvoices] = max(open, 0)
-	if balance > 0 {
-		out[BalanceShare] = math.Min(1, thisOpen/balance)
-	} else {
-		out[BalanceShare] = 1
-	}
+	a.open = float64(a.issuedByT - n)
+	a.balance = prefix(c.cumIssuedAmount, a.issuedByT) - prefix(c.cumPaid, before(c.payments, t))
 	if c.first.IsZero() || c.first.After(t) {
 		out[CustomerAgeDays] = 0
 	} else {
@@ -438,17 +428,7 @@ func (h *History) Invoice(inv ledger.Invoice, t time.Time, out []float64) {
 		out[DaysSincePayment] = nan
 	}
 
-	out[Disputed] = 0
 	out[DisputeCount] = float64(before(c.disputeOpened, t))
-	var disputes []ledger.Dispute
-	if len(c.disputesOf) > 0 {
-		disputes = c.disputesOf[inv.ID]
-	}
-	for _, d := range disputes {
-		if !d.OpenedAt.After(t) && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(t)) {
-			out[Disputed] = 1
-		}
-	}
 	k := before(c.promiseCounted, t)
 	out[PromisesKept], out[PromisesBroken] = prefix(c.cumKept, k), prefix(c.cumBroken, k)
 	switch c.billing {
@@ -468,6 +448,114 @@ func (h *History) Invoice(inv ledger.Invoice, t time.Time, out []float64) {
 		}
 	}
 }
+
+// invoice writes inv's vector from c's summary a.
+func (a *asOf) invoice(c *customer, inv ledger.Invoice, out []float64) {
+	_ = out[Count-1]
+	t := a.t
+	copy(out, a.common[:])
+	out[DaysPastDue] = float64(ledger.DaysBetween(inv.DueDate, t))
+	out[TermsDays] = float64(ledger.DaysBetween(inv.InvoiceDate, inv.DueDate))
+	la := logAmount(inv)
+	out[LogAmount] = la
+
+	// Earlier invoices: issued strictly before this one's date (or before
+	// t, whichever is earlier), so the invoice does not compare to itself.
+	cut := inv.InvoiceDate
+	if t.Before(cut) {
+		cut = t
+	}
+	if k := before(c.issued, cut); k > 0 {
+		out[AmountVsHistory] = la - c.cumIssuedLogAmt[k]/float64(k)
+	} else {
+		out[AmountVsHistory] = math.NaN()
+	}
+	open, balance := a.open, a.balance
+	thisOpen := major(inv.Amount.Minor, inv)
+	settled, known := c.settledOf[inv.ID]
+	if !settled.IsZero() && settled.Before(t) {
+		thisOpen = 0
+	}
+	if !known || inv.InvoiceDate.After(t) { // not counted above: new, or dated after t
+		open++
+		balance += thisOpen
+	}
+	out[OpenInvoices] = max(open, 0)
+	if balance > 0 {
+		out[BalanceShare] = math.Min(1, thisOpen/balance)
+	} else {
+		out[BalanceShare] = 1
+	}
+
+	out[Disputed] = 0
+	var disputes []ledger.Dispute
+	if len(c.disputesOf) > 0 {
+		disputes = c.disputesOf[inv.ID]
+	}
+	for _, d := range disputes {
+		if !d.OpenedAt.After(t) && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(t)) {
+			out[Disputed] = 1
+		}
+	}
+}
+
+// Batch writes the features of every invoice as of t into x, row-major
+// (len(invs)×Count), and returns the order of the rows: row k is the
+// vector of invs[order[k]], exactly as Invoice computes it. The rows come
+// grouped by customer (a known customer's invoices adjacent and in input
+// order, customers in the history's order; the invoices of customers it
+// does not know last, all alike since they have no history), so each
+// customer's history is summarised once for all of its invoices, and
+// whatever is computed per row afterwards (scores, a roll-up per
+// customer) walks each customer's rows together. The work is spread over
+// the cores: scoring a whole portfolio is mostly this.
+func (h *History) Batch(invs []ledger.Invoice, t time.Time, x []float64) (order []int32) {
+	if len(x) != len(invs)*Count {
+		panic(fmt.Sprintf("features: Batch needs %d×%d values, got %d", len(invs), Count, len(x)))
+	}
+	// Each invoice's customer, found once; then a counting sort on the
+	// customers' ordinals.
+	unknown := &customer{ord: int32(len(h.customers))}
+	of := make([]*customer, len(invs))
+	parallel.Blocks(len(invs), minBlock, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			c := h.customers[invs[i].Customer]
+			if c == nil {
+				c = unknown
+			}
+			of[i] = c
+		}
+	})
+	start := make([]int32, len(h.customers)+2)
+	for _, c := range of {
+		start[c.ord+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	order = make([]int32, len(invs))
+	for i, c := range of {
+		order[start[c.ord]] = int32(i)
+		start[c.ord]++
+	}
+	parallel.Blocks(len(invs), minBlock, func(_, lo, hi int) {
+		var a asOf
+		var last *customer
+		for k := lo; k < hi; k++ {
+			i := order[k]
+			c := of[i]
+			if c != last {
+				a.summarise(c, t)
+				last = c
+			}
+			a.invoice(c, invs[i], x[k*Count:(k+1)*Count])
+		}
+	})
+	return order
+}
+
+// minBlock is the fewest invoices worth a goroutine of their own.
+const minBlock = 1024
 
 // prefix is the running sum of the first n values; a customer with no
 // invoices or payments has no sums at all.

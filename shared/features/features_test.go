@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,4 +269,74 @@ func scanned(s Snapshot, invoice ledger.Invoice, t time.Time) map[int]float64 {
 		out[slot] = float64(ledger.DaysBetween(at, t))
 	}
 	return out
+}
+
+// Batch must give exactly Invoice's vectors, row for row, whatever the
+// order of the invoices: customers interleaved, a customer the history
+// does not know, an invoice it has never seen, and more invoices than one
+// block so the work is split across goroutines.
+func TestBatchEqualsInvoice(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	var s Snapshot
+	for c := range 100 {
+		cust := fmt.Sprint("C", c)
+		s.Customers = append(s.Customers, ledger.Customer{Tenant: "t", ID: cust, Billing: ledger.BillingMedium([]string{"", "electronic", "paper"}[c%3])})
+		for i := range 1 + r.IntN(60) {
+			issued := d(1, 1).AddDate(0, 0, r.IntN(300))
+			var closed time.Time
+			if r.IntN(3) > 0 {
+				closed = issued.AddDate(0, 0, 5+r.IntN(80))
+			}
+			id := fmt.Sprintf("%s-I%d", cust, i)
+			s.Invoices = append(s.Invoices, inv(id, cust, issued, issued.AddDate(0, 0, 30), closed, 1000+r.Int64N(900000)))
+			if r.IntN(10) == 0 {
+				s.Disputes = append(s.Disputes, ledger.Dispute{Tenant: "t", ID: "D" + id, Customer: cust, Invoice: id, OpenedAt: issued.AddDate(0, 0, r.IntN(40))})
+			}
+		}
+		for range r.IntN(5) {
+			s.Touches = append(s.Touches, Touch{Customer: cust, Channel: "email", At: d(1, 1).AddDate(0, 0, r.IntN(300)), Response: r.IntN(2) == 0})
+		}
+	}
+	h, err := NewHistory(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scored := append([]ledger.Invoice(nil), s.Invoices...)
+	scored = append(scored,
+		inv("NEW-1", "C3", d(10, 1), d(10, 31), time.Time{}, 5000),      // unseen invoice of a known customer
+		inv("NEW-2", "STRANGER", d(9, 1), d(10, 1), time.Time{}, 7000),  // unknown customer
+		inv("NEW-3", "STRANGER2", d(9, 5), d(10, 5), time.Time{}, 9000)) // another one
+	r.Shuffle(len(scored), func(i, j int) { scored[i], scored[j] = scored[j], scored[i] })
+	if len(scored) <= 2*minBlock {
+		t.Fatalf("only %d invoices: too few to split across blocks", len(scored))
+	}
+	for _, at := range []time.Time{d(3, 1), d(7, 15).Add(time.Hour), d(12, 31)} {
+		got := make([]float64, len(scored)*Count)
+		order := h.Batch(scored, at, got)
+		if len(order) != len(scored) {
+			t.Fatalf("order has %d rows for %d invoices", len(order), len(scored))
+		}
+		seen := make([]bool, len(scored))
+		done := map[string]bool{} // customers whose rows have ended
+		want := make([]float64, Count)
+		for k, i := range order {
+			if seen[i] {
+				t.Fatalf("invoice %d appears twice in the order", i)
+			}
+			seen[i] = true
+			invoice := scored[i]
+			// Known customers only: unknown ones come last, together.
+			if done[invoice.Customer] && !strings.HasPrefix(invoice.Customer, "STRANGER") {
+				t.Fatalf("customer %s's rows are not adjacent (row %d)", invoice.Customer, k)
+			}
+			if k > 0 && scored[order[k-1]].Customer != invoice.Customer {
+				done[scored[order[k-1]].Customer] = true
+			}
+			h.Invoice(invoice, at, want)
+			row := got[k*Count : (k+1)*Count]
+			if diff := cmp.Diff(want, row, cmpopts.EquateNaNs()); diff != "" {
+				t.Fatalf("at %s, invoice %s (-Invoice +Batch):\n%s", at.Format(time.DateOnly), invoice.ID, diff)
+			}
+		}
+	}
 }

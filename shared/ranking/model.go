@@ -227,12 +227,22 @@ type Predictions struct {
 // decreasing with the horizon (a payment within 7 days is also within
 // 14), and expected days in [0, DaysCap].
 func (m *Model) Predict(x scoring.Matrix) (Predictions, error) {
+	return m.predict(x, len(Horizons))
+}
+
+// predict predicts the first heads horizons and the days; the others are
+// left zero for the caller (scoring computes the last one with its
+// reasons).
+func (m *Model) predict(x scoring.Matrix, heads int) (Predictions, error) {
 	if err := scoring.CheckSchema(m.Features, x.Names); err != nil {
 		return Predictions{}, err
 	}
 	var p Predictions
 	for j := range Horizons {
 		p.Within[j] = make([]float64, x.Rows)
+		if j >= heads {
+			continue
+		}
 		if err := m.within[j].PredictBatch(x, p.Within[j]); err != nil {
 			return p, err
 		}
@@ -242,7 +252,7 @@ func (m *Model) Predict(x scoring.Matrix) (Predictions, error) {
 		return p, err
 	}
 	for i := range x.Rows {
-		for j := 1; j < len(Horizons); j++ {
+		for j := 1; j < heads; j++ {
 			p.Within[j][i] = max(p.Within[j][i], p.Within[j-1][i])
 		}
 		p.Days[i] = min(max(p.Days[i], 0), DaysCap)

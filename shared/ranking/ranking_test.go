@@ -1,16 +1,24 @@
 package ranking
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/recoup-dev/recoup/shared/drift"
 	"github.com/recoup-dev/recoup/shared/features"
 	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/money"
 	"github.com/recoup-dev/recoup/shared/scoring"
 	"github.com/recoup-dev/recoup/testdata/portfolio"
 )
@@ -111,6 +119,30 @@ func TestScoreAndRollup(t *testing.T) {
 		}
 		if len(sc.Reasons) == 0 || sc.Reasons[0].Text() == "" {
 			t.Fatalf("invoice %s: no reasons", sc.Invoice)
+		}
+	}
+	// The scoring path (features in batch, the last head walked with its
+	// reasons) gives Predict's numbers on Invoice's vectors.
+	byID := map[string]ledger.Invoice{}
+	for _, inv := range s.Invoices {
+		byID[inv.ID] = inv
+	}
+	x := scoring.Matrix{Rows: len(scores), Names: features.Names[:], X: make([]float64, len(scores)*features.Count)}
+	for i, sc := range scores {
+		h.Invoice(byID[sc.Invoice], end, x.Row(i))
+	}
+	p, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sc := range scores {
+		for j := range Horizons {
+			if math.Abs(sc.PayWithin[j]-p.Within[j][i]) > 1e-12 {
+				t.Fatalf("invoice %s: pay within %d days %v, Predict %v", sc.Invoice, Horizons[j], sc.PayWithin[j], p.Within[j][i])
+			}
+		}
+		if sc.ExpectedDays != p.Days[i] {
+			t.Fatalf("invoice %s: expected days %v, Predict %v", sc.Invoice, sc.ExpectedDays, p.Days[i])
 		}
 	}
 	custs := Rollup(scores)
@@ -313,4 +345,115 @@ func TestUnusedColumnsDoNotRaiseTheLevel(t *testing.T) {
 	if run.Drift.Level != want {
 		t.Errorf("level %v, want %v (the worst of the columns the model uses and the score)", run.Drift.Level, want)
 	}
+}
+
+// Rollup must group by customer and currency whatever the order of the
+// scores: one customer's invoices interleaved with another's, a customer
+// owing in two currencies, and the currency switching back and forth.
+func TestRollupInterleavedCurrencies(t *testing.T) {
+	usd, eur := money.MustCurrency("USD"), money.MustCurrency("EUR")
+	score := func(inv, cust string, open money.Amount, dpd int, p float64, reason string) InvoiceScore {
+		return InvoiceScore{Invoice: inv, Customer: cust, Open: open, DaysPastDue: dpd,
+			PayWithin: [len(Horizons)]float64{p / 4, p / 2, p}, ExpectedDays: 10, Reasons: []Reason{{Feature: reason}}}
+	}
+	scores := []InvoiceScore{
+		score("I1", "A", money.New(10000, usd), 5, 0.8, "a-usd-small"),
+		score("I2", "B", money.New(5000, usd), 40, 0.4, "b-usd"),
+		score("I3", "A", money.New(20000, eur), 12, 0.6, "a-eur"),
+		score("I4", "A", money.New(30000, usd), 0, 0.4, "a-usd-large"),
+		score("I5", "A", money.New(1000, eur), 90, 0.2, "a-eur-small"),
+	}
+	got := Rollup(scores)
+	type line struct {
+		Customer, Currency string
+		Open               int64
+		Invoices, Oldest   int
+		Expected30         int64
+		Reason             string
+	}
+	var lines []line
+	for _, c := range got {
+		lines = append(lines, line{c.Customer, c.Open.Currency.Code(), c.Open.Minor, c.Invoices, c.OldestDaysPastDue,
+			c.Expected[len(Horizons)-1].Minor, c.Reasons[0].Feature})
+	}
+	want := []line{ // currencies in code order, then the larger balance first
+		{"A", "EUR", 21000, 2, 90, 12000 + 200, "a-eur"},
+		{"A", "USD", 40000, 2, 5, 8000 + 12000, "a-usd-large"},
+		{"B", "USD", 5000, 1, 40, 2000, "b-usd"},
+	}
+	if diff := gocmp.Diff(want, lines); diff != "" {
+		t.Errorf("Rollup (-want +got):\n%s", diff)
+	}
+}
+
+// Rollup in parallel chunks must give what one plain pass gives, for
+// scores grouped by customer (as Run returns them) and for scores in any
+// order, with ties on the largest invoice (the first one's reasons win).
+func TestRollupEqualsOnePass(t *testing.T) {
+	curs := []money.Currency{money.MustCurrency("USD"), money.MustCurrency("EUR"), money.MustCurrency("JPY")}
+	r := rand.New(rand.NewPCG(1, 2))
+	var scores []InvoiceScore
+	for i := range 20_000 {
+		c := r.IntN(3000)
+		scores = append(scores, InvoiceScore{Invoice: fmt.Sprint("I", i), Customer: fmt.Sprint("C", c),
+			Open: money.New(int64(1+r.IntN(5))*1000, curs[(c+r.IntN(8)/7)%3]), DaysPastDue: r.IntN(120) - 20,
+			PayWithin: [len(Horizons)]float64{0.1, 0.2, r.Float64()}, ExpectedDays: float64(r.IntN(90)),
+			Reasons: []Reason{{Feature: fmt.Sprint("r", i)}}})
+	}
+	grouped := slices.Clone(scores)
+	slices.SortStableFunc(grouped, func(a, b InvoiceScore) int { return strings.Compare(a.Customer, b.Customer) })
+	for name, in := range map[string][]InvoiceScore{"any order": scores, "grouped": grouped} {
+		t.Run(name, func(t *testing.T) {
+			if diff := gocmp.Diff(onePass(in), Rollup(in), cmpopts.EquateApprox(0, 1e-9), gocmp.Comparer(func(a, b money.Currency) bool { return a == b })); diff != "" {
+				t.Errorf("Rollup (-one pass +chunks):\n%s", diff)
+			}
+		})
+	}
+}
+
+// onePass is the roll-up's definition: one map, one pass.
+func onePass(scores []InvoiceScore) []CustomerScore {
+	type key struct {
+		customer string
+		cur      money.Currency
+	}
+	at := map[key]int{}
+	var out []CustomerScore
+	var largest []int64
+	for _, s := range scores {
+		k := key{s.Customer, s.Open.Currency}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			c := CustomerScore{Customer: s.Customer, Open: money.New(0, s.Open.Currency)}
+			for j := range Horizons {
+				c.Expected[j] = money.New(0, s.Open.Currency)
+			}
+			out = append(out, c)
+			largest = append(largest, -1)
+		}
+		c := &out[i]
+		c.Invoices++
+		c.Open.Minor += s.Open.Minor
+		c.OldestDaysPastDue = max(c.OldestDaysPastDue, s.DaysPastDue)
+		for j := range Horizons {
+			c.Expected[j].Minor += int64(math.Round(float64(s.Open.Minor) * s.PayWithin[j]))
+		}
+		c.ExpectedDays += float64(s.Open.Minor) * s.ExpectedDays
+		if s.Open.Minor > largest[i] {
+			largest[i], c.Reasons = s.Open.Minor, s.Reasons
+		}
+	}
+	for i := range out {
+		c := &out[i]
+		for j := range Horizons {
+			c.PayWithin[j] = float64(c.Expected[j].Minor) / float64(c.Open.Minor)
+		}
+		c.ExpectedDays /= float64(c.Open.Minor)
+	}
+	slices.SortFunc(out, func(a, b CustomerScore) int {
+		return cmp.Or(strings.Compare(a.Open.Currency.Code(), b.Open.Currency.Code()), cmp.Compare(b.Open.Minor, a.Open.Minor), strings.Compare(a.Customer, b.Customer))
+	})
+	return out
 }

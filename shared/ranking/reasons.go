@@ -43,14 +43,12 @@ func (r Reason) MarshalJSON() ([]byte, error) {
 
 // reasons are the features that moved a row's 30-day probability most;
 // there is always at least one, even when every push is zero.
-func (m *Model) reasons(row []float64, buf *scoring.ReasonBuffer, out []Reason) []Reason {
-	rs := m.within[len(Horizons)-1].ReasonsWith(row, reasonsPerScore, buf)
+func reasons(rs []scoring.Reason, row []float64, out []Reason) []Reason {
 	for i, r := range rs {
 		if r.Effect == 0 && i > 0 {
 			break
 		}
-		j := featureIndex[r.Feature]
-		out = append(out, Reason{Feature: r.Feature, Effect: r.Effect, Value: row[j]})
+		out = append(out, Reason{Feature: r.Feature, Effect: r.Effect, Value: row[r.Column]})
 	}
 	return out
 }

@@ -54,8 +54,9 @@ type CustomerScore struct {
 // read.
 const reasonsPerScore = 3
 
-// Scored is a scoring run: every open invoice's score and the drift of
-// today's population from the model's reference.
+// Scored is a scoring run: every open invoice's score, grouped by
+// customer as Score returns them, and the drift of today's population
+// from the model's reference.
 type Scored struct {
 	Invoices []InvoiceScore
 	Drift    drift.Report
@@ -112,27 +113,36 @@ func (m *Model) used() map[string]bool {
 
 // Score scores the invoices open at at (those with an open balance),
 // features from h as of at. Invoices of zero or negative open amount are
-// skipped: there is nothing to collect.
+// skipped: there is nothing to collect. The scores come grouped by
+// customer (features.History.Batch's order), not in the input's order.
 func (m *Model) Score(h *features.History, invoices []ledger.Invoice, at time.Time) ([]InvoiceScore, error) {
 	s, _, err := m.score(h, invoices, at)
 	return s, err
 }
 
 func (m *Model) score(h *features.History, invoices []ledger.Invoice, at time.Time) ([]InvoiceScore, scoring.Matrix, error) {
-	var open []ledger.Invoice
-	for _, inv := range invoices {
-		if inv.IsOpen() {
-			open = append(open, inv)
+	open := invoices
+	if n := countOpen(invoices); n < len(invoices) {
+		// Invoices are large structs: sized once, not grown a million
+		// times over, and not copied at all when every one is open (the
+		// worklist reads only open ones).
+		open = make([]ledger.Invoice, 0, n)
+		for _, inv := range invoices {
+			if inv.IsOpen() {
+				open = append(open, inv)
+			}
 		}
 	}
 	x := scoring.Matrix{Rows: len(open), Names: features.Names[:], X: make([]float64, len(open)*features.Count)}
+	// Rows in the features' customer order, so the scores come out
+	// grouped by customer and the roll-up walks them in runs.
+	order := h.Batch(open, at, x.X)
 	bad := make([]error, parallel.Workers())
 	parallel.Blocks(len(open), rowsPerBlock, func(w, lo, hi int) {
 		for i := lo; i < hi && bad[w] == nil; i++ {
-			h.Invoice(open[i], at, x.Row(i))
 			for j, v := range x.Row(i) {
 				if math.IsInf(v, 0) {
-					bad[w] = fmt.Errorf("ranking: invoice %s: feature %s is infinite", open[i].ID, features.Names[j])
+					bad[w] = fmt.Errorf("ranking: invoice %s: feature %s is infinite", open[order[i]].ID, features.Names[j])
 				}
 			}
 		}
@@ -140,7 +150,10 @@ func (m *Model) score(h *features.History, invoices []ledger.Invoice, at time.Ti
 	if err := errors.Join(bad...); err != nil {
 		return nil, x, err
 	}
-	p, err := m.Predict(x)
+	// The last head is predicted row by row with its reasons: one walk of
+	// its trees gives both.
+	last := len(Horizons) - 1
+	p, err := m.predict(x, last)
 	if err != nil {
 		return nil, x, err
 	}
@@ -151,46 +164,71 @@ func (m *Model) score(h *features.History, invoices []ledger.Invoice, at time.Ti
 	parallel.Blocks(len(open), rowsPerBlock, func(_, lo, hi int) {
 		var buf scoring.ReasonBuffer
 		for i := lo; i < hi; i++ {
-			inv := open[i]
+			inv := &open[order[i]]
 			s := InvoiceScore{Invoice: inv.ID, Customer: inv.Customer, Open: inv.Open,
 				DaysPastDue: inv.DaysPastDue(at), ExpectedDays: p.Days[i]}
-			for j := range Horizons {
+			for j := range last {
 				s.PayWithin[j] = p.Within[j][i]
 			}
-			s.Reasons = m.reasons(x.Row(i), &buf, backing[i*reasonsPerScore:i*reasonsPerScore:(i+1)*reasonsPerScore])
+			p30, rs := m.within[last].PredictReasonsWith(x.Row(i), reasonsPerScore, &buf)
+			s.PayWithin[last] = max(p30, s.PayWithin[last-1])
+			p.Within[last][i] = s.PayWithin[last]
+			s.Reasons = reasons(rs, x.Row(i), backing[i*reasonsPerScore:i*reasonsPerScore:(i+1)*reasonsPerScore])
 			out[i] = s
 		}
 	})
 	return out, x, nil
 }
 
-// rowsPerBlock is the fewest rows worth a goroutine of their own.
-const rowsPerBlock = 1024
-
-// Rollup groups invoice scores per customer and currency, largest open
-// balance first within a currency.
-func Rollup(scores []InvoiceScore) []CustomerScore {
-	type key struct {
-		customer string
-		cur      money.Currency
-	}
-	index := make(map[key]int, len(scores)/2)
-	var out []CustomerScore
-	var largest []int64
-	for _, s := range scores {
-		k := key{s.Customer, s.Open.Currency}
-		i, ok := index[k]
-		if !ok {
-			i = len(out)
-			index[k] = i
-			c := CustomerScore{Customer: s.Customer, Open: money.New(0, s.Open.Currency)}
-			for j := range Horizons {
-				c.Expected[j] = money.New(0, s.Open.Currency)
-			}
-			out = append(out, c)
-			largest = append(largest, -1)
+func countOpen(invoices []ledger.Invoice) int {
+	n := 0
+	for _, inv := range invoices {
+		if inv.IsOpen() {
+			n++
 		}
-		c := &out[i]
+	}
+	return n
+}
+
+// rollup is the running roll-up of a run of scores.
+type rollup struct {
+	first   map[string]int // a customer's entry in its first currency
+	out     []CustomerScore
+	largest []int64 // the open amount of the invoice whose reasons the entry shows
+	other   []int   // the customer's entry in its next currency, -1 when none
+}
+
+// chunks cuts scores into at most n runs at customer changes: bounds
+// cuts[i]..cuts[i+1].
+func chunks(scores []InvoiceScore, n int) []int {
+	cuts := []int{0}
+	for i := 1; i < n; i++ {
+		at := max(len(scores)*i/n, cuts[len(cuts)-1])
+		for at > 0 && at < len(scores) && scores[at].Customer == scores[at-1].Customer {
+			at++
+		}
+		if at > cuts[len(cuts)-1] && at < len(scores) {
+			cuts = append(cuts, at)
+		}
+	}
+	return append(cuts, len(scores))
+}
+
+func rollUp(scores []InvoiceScore) rollup {
+	// Sized for customers of a few invoices each, so the large entries
+	// are seldom copied by growth.
+	r := rollup{first: make(map[string]int, len(scores)/4+1)}
+	r.out = make([]CustomerScore, 0, len(scores)/4+1)
+	last := -1
+	for k := range scores {
+		s := &scores[k]
+		i := last
+		// Consecutive invoices of one customer skip the lookup.
+		if i < 0 || r.out[i].Customer != s.Customer || r.out[i].Open.Currency != s.Open.Currency {
+			i = r.entry(s.Customer, s.Open.Currency)
+			last = i
+		}
+		c := &r.out[i]
 		c.Invoices++
 		c.Open.Minor += s.Open.Minor
 		c.OldestDaysPastDue = max(c.OldestDaysPastDue, s.DaysPastDue)
@@ -199,12 +237,89 @@ func Rollup(scores []InvoiceScore) []CustomerScore {
 			// the sum of its invoices' as a collector would add them.
 			c.Expected[j].Minor += int64(math.Round(float64(s.Open.Minor) * s.PayWithin[j]))
 		}
-		c.ExpectedDays += float64(s.Open.Minor) * s.ExpectedDays
-		if s.Open.Minor > largest[i] {
-			largest[i] = s.Open.Minor
+		c.ExpectedDays += float64(s.Open.Minor) * s.ExpectedDays // a weighted sum until the end
+		if s.Open.Minor > r.largest[i] {
+			r.largest[i] = s.Open.Minor
 			c.Reasons = s.Reasons
 		}
 	}
+	return r
+}
+
+// entry finds or adds the entry of customer in cur. Customers are looked
+// up by id alone (a string key hashes faster than a struct), their other
+// currencies chained behind the first.
+func (r *rollup) entry(customer string, cur money.Currency) int {
+	i, ok := r.first[customer]
+	if !ok {
+		i = r.add(customer, cur)
+		r.first[customer] = i
+	}
+	for r.out[i].Open.Currency != cur {
+		if r.other[i] < 0 {
+			r.other[i] = r.add(customer, cur)
+		}
+		i = r.other[i]
+	}
+	return i
+}
+
+func (r *rollup) add(customer string, cur money.Currency) int {
+	c := CustomerScore{Customer: customer, Open: money.New(0, cur)}
+	for j := range Horizons {
+		c.Expected[j] = money.New(0, cur)
+	}
+	r.out = append(r.out, c)
+	r.largest = append(r.largest, -1)
+	r.other = append(r.other, -1)
+	return len(r.out) - 1
+}
+
+// merge adds q, the roll-up of the scores after r's, into r.
+func (r *rollup) merge(q rollup) {
+	if r.first == nil {
+		*r = q
+		return
+	}
+	for k := range q.out {
+		c := &q.out[k]
+		i := r.entry(c.Customer, c.Open.Currency)
+		d := &r.out[i]
+		d.Invoices += c.Invoices
+		d.Open.Minor += c.Open.Minor
+		d.OldestDaysPastDue = max(d.OldestDaysPastDue, c.OldestDaysPastDue)
+		for j := range Horizons {
+			d.Expected[j].Minor += c.Expected[j].Minor
+		}
+		d.ExpectedDays += c.ExpectedDays
+		if q.largest[k] > r.largest[i] { // strictly: the earlier invoice wins a tie, as in one pass
+			r.largest[i] = q.largest[k]
+			d.Reasons = c.Reasons
+		}
+	}
+}
+
+// rowsPerBlock is the fewest rows worth a goroutine of their own.
+const rowsPerBlock = 1024
+
+// Rollup groups invoice scores per customer and currency, largest open
+// balance first within a currency.
+func Rollup(scores []InvoiceScore) []CustomerScore {
+	// Contiguous chunks are rolled up in parallel, each cut where the
+	// customer changes (Run groups scores by customer), then merged in
+	// chunk order, which gives what one pass over all the scores would.
+	parts := make([]rollup, parallel.Workers())
+	cuts := chunks(scores, len(parts))
+	parallel.Blocks(len(cuts)-1, 1, func(w, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			parts[c] = rollUp(scores[cuts[c]:cuts[c+1]])
+		}
+	})
+	r := parts[0]
+	for _, p := range parts[1:] {
+		r.merge(p)
+	}
+	out := r.out
 	for i := range out {
 		c := &out[i]
 		if c.Open.Minor > 0 {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // synthetic makes rows in which the label depends on x0 linearly and, when
@@ -56,6 +58,24 @@ func TestBlendFollowsTheEvidence(t *testing.T) {
 			rs := c.Reasons(m.Row(0), 3)
 			if len(rs) != 3 || (rs[0].Feature != "x0" && !tc.interact) {
 				t.Errorf("reasons %+v, want 3 led by x0", rs)
+			}
+			// The one-pass path gives Predict's probability and Reasons'
+			// reasons, each naming its column.
+			var buf ReasonBuffer
+			for i := range 500 {
+				row := m.Row(i)
+				p, got := c.PredictReasonsWith(row, 3, &buf)
+				if want := c.Predict(row); math.Abs(p-want) > 1e-12 {
+					t.Fatalf("row %d: one pass gives %v, Predict %v", i, p, want)
+				}
+				if diff := cmp.Diff(c.Reasons(row, 3), got); diff != "" {
+					t.Fatalf("row %d: reasons (-Reasons +one pass):\n%s", i, diff)
+				}
+				for _, r := range got {
+					if m.Names[r.Column] != r.Feature {
+						t.Fatalf("row %d: reason %s names column %d (%s)", i, r.Feature, r.Column, m.Names[r.Column])
+					}
+				}
 			}
 		})
 	}

@@ -81,3 +81,23 @@ func BenchmarkPredictBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(d.Rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkContributions explains 100,000 rows, one by one, with a
+// 100-tree depth-6 model: the reason codes of a scoring run.
+func BenchmarkContributions(b *testing.B) {
+	d := benchData(100_000)
+	p := DefaultParams(Logistic)
+	p.Trees, p.MaxDepth = 100, 6
+	m, _, err := Train(d, nil, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]float64, d.Cols)
+	b.ResetTimer()
+	for b.Loop() {
+		for r := range d.Rows {
+			m.Contributions(d.X[r*d.Cols:(r+1)*d.Cols], out)
+		}
+	}
+	b.ReportMetric(float64(d.Rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
