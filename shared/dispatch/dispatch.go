@@ -39,6 +39,7 @@ type Attempt struct {
 	Channel       compliance.Channel
 	Debt          string
 	To            string
+	Step          string // the strategy step it carried out, if a plan made it
 	Outcome       compliance.Outcome // "" until the channel reports how it ended
 	WithConsent   bool
 	Decision      compliance.Decision
@@ -121,6 +122,10 @@ type Request struct {
 	Debts    []compliance.Debt   `json:"debts"`
 	Events   []compliance.Event  `json:"events,omitempty"`
 	Attempt  compliance.Attempt  `json:"attempt"`
+	// Step is the strategy step the attempt carries out (a plan's step id,
+	// empty for a contact made outside a plan). It is kept with the attempt
+	// so the next plan knows where the customer's sequence stands.
+	Step string `json:"step,omitempty"`
 	// Content is a copy of what would be sent, kept in the audit log.
 	Content json.RawMessage `json:"content,omitempty"`
 }
@@ -201,7 +206,7 @@ func (g *Gate) Dispatch(ctx context.Context, req Request) (Outcome, error) {
 		c := g.caseFor(req, snap, states)
 		res := engine.Decide(c)
 		rec := Attempt{ID: req.AttemptID, At: req.Attempt.At, Channel: req.Attempt.Channel, Debt: req.Attempt.Debt,
-			To: req.Attempt.To, Decision: res.Decision, Rules: res.Rules, Reason: res.Reason, PolicyVersion: res.PolicyVersion,
+			To: req.Attempt.To, Step: req.Step, Decision: res.Decision, Rules: res.Rules, Reason: res.Reason, PolicyVersion: res.PolicyVersion,
 			WithConsent: withDirectConsent(states, req.Attempt)}
 		err = g.history.Commit(ctx, req.Tenant, req.Customer, snap, rec, states)
 		switch {

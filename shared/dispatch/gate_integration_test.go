@@ -186,9 +186,15 @@ func TestIntegrationRevocationStopsTheNextDispatch(t *testing.T) {
 	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
 	s.gate.Now = func() time.Time { return at }
 	grantSMS(t, s, at.Add(-24*time.Hour))
-	first, err := s.gate.Dispatch(ctx, maRequest("first", at))
+	req := maRequest("first", at)
+	req.Step = "reminder"
+	first, err := s.gate.Dispatch(ctx, req)
 	if err != nil || !first.Allowed() {
 		t.Fatalf("first text: %+v, %v", first.Result, err)
+	}
+	// The attempt keeps the plan's step, for the next plan to read.
+	if snap, err := s.history.Load(ctx, "acme", "C4", at.Add(-time.Hour)); err != nil || len(snap.Attempts) != 1 || snap.Attempts[0].Step != "reminder" {
+		t.Errorf("history after the first text: %+v, %v; want one attempt of step reminder", snap.Attempts, err)
 	}
 	again, err := s.gate.Dispatch(ctx, maRequest("first", at))
 	if err != nil || !again.Duplicate || again.Allowed() || again.Result.Decision != compliance.Allow {

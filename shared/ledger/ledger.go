@@ -341,3 +341,15 @@ type ImportCheckpoint struct {
 	Counts    UpsertCounts `dynamodbav:"counts"`
 	UpdatedAt time.Time    `dynamodbav:"updated_at"`
 }
+
+// Account is everything the ledger holds about one customer: what a
+// collector's account timeline shows and what scoring and planning one
+// customer read.
+type Account struct {
+	Customer Customer
+	Contacts []ContactPoint
+	Invoices []Invoice
+	Payments []Payment
+	Promises []PromiseToPay
+	Disputes []Dispute
+}

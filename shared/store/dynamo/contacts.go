@@ -60,6 +60,7 @@ type attemptItem struct {
 	Channel       string   `dynamodbav:"channel"`
 	Debt          string   `dynamodbav:"debt,omitempty"`
 	To            string   `dynamodbav:"to,omitempty"`
+	Step          string   `dynamodbav:"step,omitempty"`
 	Outcome       string   `dynamodbav:"outcome,omitempty"`
 	WithConsent   bool     `dynamodbav:"with_consent,omitempty"`
 	Decision      string   `dynamodbav:"decision"`
@@ -143,7 +144,7 @@ func (it attemptItem) attempt() (dispatch.Attempt, error) {
 	if err != nil {
 		return dispatch.Attempt{}, fmt.Errorf("attempt %s: time %q: %w", it.ID, it.At, err)
 	}
-	return dispatch.Attempt{ID: it.ID, At: at.UTC(), Channel: compliance.Channel(it.Channel), Debt: it.Debt, To: it.To,
+	return dispatch.Attempt{ID: it.ID, At: at.UTC(), Channel: compliance.Channel(it.Channel), Debt: it.Debt, To: it.To, Step: it.Step,
 		Outcome: compliance.Outcome(it.Outcome), WithConsent: it.WithConsent, Decision: compliance.Decision(it.Decision),
 		Rules: it.Rules, Reason: it.Reason, PolicyVersion: it.PolicyVersion, AuditSeq: it.AuditSeq}, nil
 }
@@ -172,7 +173,7 @@ func (c *Contacts) Commit(ctx context.Context, tenant ledger.TenantID, customer 
 		version.ExpressionAttributeValues[":base"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(base.Version, 10)}
 	}
 	it := attemptItem{PK: pk, SK: attemptSK + stamp(rec.At) + "#" + rec.ID, ID: rec.ID, At: rec.At.UTC().Format(time.RFC3339Nano),
-		Channel: string(rec.Channel), Debt: rec.Debt, To: rec.To, Outcome: string(rec.Outcome), WithConsent: rec.WithConsent,
+		Channel: string(rec.Channel), Debt: rec.Debt, To: rec.To, Step: rec.Step, Outcome: string(rec.Outcome), WithConsent: rec.WithConsent,
 		Decision: string(rec.Decision), Rules: rec.Rules, Reason: rec.Reason, PolicyVersion: rec.PolicyVersion}
 	if rec.Debt != "" {
 		it.GSI1PK, it.GSI1SK = "T#"+string(tenant)+"#D#"+rec.Debt, stamp(rec.At)

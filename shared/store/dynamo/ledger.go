@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -340,20 +341,73 @@ func (l *Ledger) Promises(ctx context.Context, tenant ledger.TenantID) ([]ledger
 	return listAll(ctx, l, tenant, ledger.KindPromise, promiseItem.promise)
 }
 
+// Account reads everything about one customer in one query of its
+// partition (access pattern L1), records of each kind in id order. found
+// is false when the customer has no profile.
+func (l *Ledger) Account(ctx context.Context, tenant ledger.TenantID, customer string) (acct ledger.Account, found bool, err error) {
+	p := dynamodb.NewQueryPaginator(l.api, &dynamodb.QueryInput{
+		TableName:                 aws.String(l.table),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: customerPK(tenant, customer)}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return acct, false, fmt.Errorf("read account %s of tenant %s: %w", customer, tenant, err)
+		}
+		for _, av := range page.Items {
+			sk := str(av["SK"])
+			switch {
+			case sk == "PROFILE":
+				acct.Customer, err = decodeAs(av, customerItem.customer)
+				found = err == nil
+			case strings.HasPrefix(sk, sortKeyPrefix[ledger.KindContact]):
+				err = appendAs(av, contactItem.contact, &acct.Contacts)
+			case strings.HasPrefix(sk, sortKeyPrefix[ledger.KindInvoice]):
+				err = appendAs(av, invoiceItem.invoice, &acct.Invoices)
+			case strings.HasPrefix(sk, sortKeyPrefix[ledger.KindPayment]):
+				err = appendAs(av, paymentItem.payment, &acct.Payments)
+			case strings.HasPrefix(sk, sortKeyPrefix[ledger.KindPromise]):
+				err = appendAs(av, promiseItem.promise, &acct.Promises)
+			case strings.HasPrefix(sk, sortKeyPrefix[ledger.KindDispute]):
+				err = appendAs(av, disputeItem.dispute, &acct.Disputes)
+			}
+			// Other items share the partition (the engagement standing,
+			// the history version): they are not ledger records.
+			if err != nil {
+				return acct, false, fmt.Errorf("account %s of tenant %s, item %s: %w", customer, tenant, sk, err)
+			}
+		}
+	}
+	return acct, found, nil
+}
+
+func decodeAs[I any, R any](av map[string]types.AttributeValue, conv func(I) (R, error)) (R, error) {
+	var it I
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		var zero R
+		return zero, err
+	}
+	return conv(it)
+}
+
+func appendAs[I any, R any](av map[string]types.AttributeValue, conv func(I) (R, error), out *[]R) error {
+	r, err := decodeAs(av, conv)
+	if err == nil {
+		*out = append(*out, r)
+	}
+	return err
+}
+
 // listAll lists one kind for a tenant, decoding each item into its storage
 // struct I and converting that to the domain record R.
 func listAll[I any, R any](ctx context.Context, l *Ledger, tenant ledger.TenantID, kind ledger.Kind, conv func(I) (R, error)) ([]R, error) {
 	var out []R
 	err := l.listKind(ctx, tenant, kind, func(av map[string]types.AttributeValue) error {
-		var it I
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return fmt.Errorf("decode %s item: %w", kind, err)
+		if err := appendAs(av, conv, &out); err != nil {
+			return fmt.Errorf("decode %s item %s: %w", kind, str(av["SK"]), err)
 		}
-		r, err := conv(it)
-		if err != nil {
-			return err
-		}
-		out = append(out, r)
 		return nil
 	})
 	return out, err

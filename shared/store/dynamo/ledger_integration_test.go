@@ -144,6 +144,21 @@ func TestIntegrationUpsertCountsAndRoundTrip(t *testing.T) {
 		t.Errorf("Promises (-want +got):\n%s", diff)
 	}
 
+	// One customer's account in one query; another tenant's C1 and
+	// another customer's records stay out.
+	acct, ok, err := l.Account(ctx, tenant, "C1")
+	if err != nil || !ok {
+		t.Fatalf("Account C1: found %v, %v", ok, err)
+	}
+	want := ledger.Account{Customer: cust, Contacts: []ledger.ContactPoint{postal, phone}, Invoices: []ledger.Invoice{withOpen(inv, 0)},
+		Payments: []ledger.Payment{pay}, Promises: []ledger.PromiseToPay{ptp}, Disputes: []ledger.Dispute{dsp}}
+	if diff := cmp.Diff(want, acct, cmp.AllowUnexported(money.Currency{})); diff != "" {
+		t.Errorf("Account C1 (-want +got):\n%s", diff)
+	}
+	if _, ok, err := l.Account(ctx, tenant, "C9"); ok || err != nil {
+		t.Errorf("Account of a customer with no records: found %v, %v", ok, err)
+	}
+
 	found, err := l.ExistingCustomers(ctx, tenant, []string{"C1", "C3", "C1", "bad#id"})
 	if err != nil {
 		t.Fatal(err)
