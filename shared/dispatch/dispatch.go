@@ -39,7 +39,7 @@ type Attempt struct {
 	Channel       compliance.Channel
 	Debt          string
 	To            string
-	Step          string // the strategy step it carried out, if a plan made it
+	Step          string             // the strategy step it carried out, if a plan made it
 	Outcome       compliance.Outcome // "" until the channel reports how it ended
 	WithConsent   bool
 	Decision      compliance.Decision
