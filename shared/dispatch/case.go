@@ -11,9 +11,9 @@ import (
 	"github.com/recoup-dev/recoup/shared/consent"
 )
 
-// consentChannel maps an engine channel to the consent ledger's channel;
+// ConsentChannel maps an engine channel to the consent ledger's channel;
 // "" for channels consent does not govern (credit reporting).
-func consentChannel(ch compliance.Channel) consent.Channel {
+func ConsentChannel(ch compliance.Channel) consent.Channel {
 	switch ch {
 	case compliance.ChannelCall, compliance.ChannelVoicemail:
 		return consent.Voice
@@ -31,6 +31,24 @@ func consentChannel(ch compliance.Channel) consent.Channel {
 	return ""
 }
 
+// AttemptChannel is the engine channel of a planned contact on a consent
+// channel (a voice contact is a call); "" for one no plan makes.
+func AttemptChannel(ch consent.Channel) compliance.Channel {
+	switch ch {
+	case consent.Voice:
+		return compliance.ChannelCall
+	case consent.VoiceAI:
+		return compliance.ChannelAIVoice
+	case consent.SMS:
+		return compliance.ChannelSMS
+	case consent.Email:
+		return compliance.ChannelEmail
+	case consent.Letter:
+		return compliance.ChannelLetter
+	}
+	return ""
+}
+
 // readConsent reads the consent that governs the attempt: the state of the
 // address it goes to and the customer-level state (a written cease covers
 // every address), both on the attempt's channel. A credit report reaches no
@@ -38,7 +56,7 @@ func consentChannel(ch compliance.Channel) consent.Channel {
 // customer-level letter state is read. The states read are also the ones
 // the commit checks are unchanged.
 func (g *Gate) readConsent(ctx context.Context, req Request) ([]consent.Status, error) {
-	ch := consentChannel(req.Attempt.Channel)
+	ch := ConsentChannel(req.Attempt.Channel)
 	if req.Attempt.Channel == compliance.ChannelCreditReport {
 		ch = consent.Letter
 	}

@@ -150,3 +150,17 @@ func TestNewRefusesMissingDependencies(t *testing.T) {
 		t.Error("New accepted nil dependencies")
 	}
 }
+
+// A planned contact's engine channel maps back to the consent channel it
+// was planned on, for every channel a plan makes.
+func TestAttemptChannelRoundTrip(t *testing.T) {
+	for _, ch := range []consent.Channel{consent.Email, consent.SMS, consent.Voice, consent.VoiceAI, consent.Letter} {
+		a := AttemptChannel(ch)
+		if a == "" || ConsentChannel(a) != ch {
+			t.Errorf("%s: engine channel %q maps back to %q", ch, a, ConsentChannel(a))
+		}
+	}
+	if got := AttemptChannel(consent.Prerecorded); got != "" {
+		t.Errorf("prerecorded: %q, want none (no plan makes it)", got)
+	}
+}

@@ -27,7 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 
 	"github.com/recoup-dev/recoup/shared/compliance"
-	"github.com/recoup-dev/recoup/shared/consent"
+	"github.com/recoup-dev/recoup/shared/dispatch"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/sender"
 	"github.com/recoup-dev/recoup/shared/sender/internal/awsfault"
@@ -131,17 +131,6 @@ func ClientToken(tenant ledger.TenantID, attemptID string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// consentChannel is the recoup_channel value the webhook expects.
-func consentChannel(ch compliance.Channel) consent.Channel {
-	switch ch {
-	case compliance.ChannelAIVoice:
-		return consent.VoiceAI
-	case compliance.ChannelPrerecorded:
-		return consent.Prerecorded
-	}
-	return consent.Voice
-}
-
 // Correlation is the recoup_* keys of the call, values encoded with
 // webhooks.EncodeValue: the contact's tags, and its attributes with
 // KeyScript added.
@@ -151,7 +140,7 @@ func Correlation(m sender.Message) map[string]string {
 		webhooks.KeyCustomer: webhooks.EncodeValue(m.Customer),
 		webhooks.KeyAttempt:  webhooks.EncodeValue(m.AttemptID),
 		webhooks.KeyTo:       webhooks.EncodeValue(m.To),
-		webhooks.KeyChannel:  webhooks.EncodeValue(string(consentChannel(m.Channel))),
+		webhooks.KeyChannel:  webhooks.EncodeValue(string(dispatch.ConsentChannel(m.Channel))),
 	}
 	if m.Debt != "" {
 		c[webhooks.KeyDebt] = webhooks.EncodeValue(m.Debt)
