@@ -51,13 +51,24 @@ func rankingAtScale() ([]row, error) {
 		inv.Open = inv.Amount
 		accounts[i] = inv
 	}
-	start = time.Now()
-	run, err := m.Run(h, accounts, cfg.AsOf, drift.Thresholds{})
-	if err != nil {
-		return nil, err
+	// Three runs, the median reported: the first pays for faulting in
+	// fresh pages and for the collector catching up with the training
+	// just done, which a scoring service pays once, not per run. The
+	// first is reported beside it.
+	var runs []float64
+	var customers []ranking.CustomerScore
+	for range 3 {
+		start = time.Now()
+		run, err := m.Run(h, accounts, cfg.AsOf, drift.Thresholds{})
+		if err != nil {
+			return nil, err
+		}
+		customers = ranking.Rollup(run.Invoices)
+		runs = append(runs, time.Since(start).Seconds())
 	}
-	customers := ranking.Rollup(run.Invoices)
-	scoreSecs := time.Since(start).Seconds()
+	first := runs[0]
+	slices.Sort(runs)
+	scoreSecs := runs[1]
 
 	// Baseline: the rule a team would sort by without a model (the
 	// customer's smoothed late share), on the same features.
@@ -80,6 +91,6 @@ func rankingAtScale() ([]row, error) {
 		{what: fmt.Sprintf("score %d accounts and roll up %d customers (s; target ≤ 3)", len(accounts), len(customers)),
 			value: fmt.Sprintf("%.2f", scoreSecs), baseline: fmt.Sprintf("%.2f (features and a sort by the customer's late share)", ruleSecs),
 			ratio: fmt.Sprintf("%.1f", scoreSecs/ruleSecs),
-			note:  "every invoice taken as open: features, pay within 7/14/30 days, expected days, 3 reasons each, drift against the reference"},
+			note:  fmt.Sprintf("median of 3 runs (first run %.2f s); every invoice taken as open: features, pay within 7/14/30 days, expected days, 3 reasons each, drift against the reference, roll-up", first)},
 	}, nil
 }
