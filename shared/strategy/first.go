@@ -1,7 +1,12 @@
-// Package strategy turns the ledger into planned contacts. For now it holds
-// the first, deliberately simple plan: one contact per overdue invoice on
-// its customer's usual channel. The full engine (sequences by segment and
-// days past due, promises, escalation) grows here.
+// Package strategy turns the ledger into planned contacts. Decide is the
+// engine: from the scores, the channel preference, the customer's state and
+// the tenant's Config (sequences by segment and days past due, promises,
+// escalation, approvals, business hours) it chooses the next best action
+// and when, deterministically, recording what produced it.
+//
+// FirstContacts is the first, deliberately simple plan the demo's
+// compliance day still uses: one contact per overdue invoice on the
+// customer's usual channel.
 package strategy
 
 import (
@@ -17,12 +22,7 @@ import (
 )
 
 // Account is what the plan knows of one customer.
-type Account struct {
-	Customer ledger.Customer
-	Contacts []ledger.ContactPoint
-	Invoices []ledger.Invoice
-	Disputes []ledger.Dispute
-}
+type Account = ledger.Account
 
 // Accounts groups a tenant's records by customer, customers in id order.
 func Accounts(customers []ledger.Customer, contacts []ledger.ContactPoint, invoices []ledger.Invoice, disputes []ledger.Dispute) []Account {
@@ -74,8 +74,7 @@ type Planned struct {
 func FirstContacts(tenant ledger.TenantID, collector ledger.CollectorType, at time.Time, accounts []Account) []Planned {
 	var out []Planned
 	for _, a := range accounts {
-		consumer, debts := consumerOf(a), debtsOf(a)
-		events := disputeEvents(a)
+		consumer, debts, events := dispatch.LedgerFacts(a)
 		ch, cp := usualChannel(a)
 		for _, inv := range a.Invoices {
 			if !inv.IsOpen() || inv.DaysPastDue(at) <= 0 {
@@ -96,27 +95,12 @@ func FirstContacts(tenant ledger.TenantID, collector ledger.CollectorType, at ti
 				Tenant: tenant, AttemptID: fmt.Sprintf("first-%s-%s", inv.ID, at.Format("20060102")), Collector: collector,
 				Customer: a.Customer.ID, Consumer: consumer, Debts: debts, Events: events,
 				Attempt: compliance.Attempt{At: at, Channel: ch, Debt: inv.ID, To: to, Purpose: compliance.PurposeCollection,
-					Disclosures: disclosures(ch)},
+					Disclosures: dispatch.Disclosures(ch)},
 				Content: content,
 			}})
 		}
 	}
 	return out
-}
-
-// disclosures are the statements every planned message carries: the
-// mini-Miranda and debt-collector notices (required of collectors and, in
-// California, of creditors), an opt-out for email and texts, caller identity
-// and a callback number for calls.
-func disclosures(ch compliance.Channel) []compliance.Disclosure {
-	d := []compliance.Disclosure{compliance.DisclosureMiniMiranda, compliance.DisclosureDebtCollector}
-	switch ch {
-	case compliance.ChannelEmail, compliance.ChannelSMS:
-		d = append(d, compliance.DisclosureOptOut)
-	case compliance.ChannelCall:
-		d = append(d, compliance.DisclosureCallerIdentity, compliance.DisclosureCallbackNumber)
-	}
-	return d
 }
 
 func usualChannel(a Account) (compliance.Channel, ledger.ContactPoint) {
@@ -149,42 +133,4 @@ func usualChannel(a Account) (compliance.Channel, ledger.ContactPoint) {
 		return compliance.ChannelLetter, *postal
 	}
 	return compliance.ChannelLetter, ledger.ContactPoint{}
-}
-
-func consumerOf(a Account) compliance.Consumer {
-	c := compliance.Consumer{ID: a.Customer.ID}
-	for _, cp := range a.Contacts {
-		switch {
-		case cp.Phone != nil:
-			c.Phones = append(c.Phones, compliance.Phone{Number: cp.Phone.E164, Line: cp.Phone.Line})
-		case cp.Email != nil:
-			c.Emails = append(c.Emails, compliance.EmailAddress{Address: cp.Email.Address, EmployerProvided: cp.Email.EmployerProvided})
-		case cp.Postal != nil && c.State == "" && (cp.Postal.Country == "" || cp.Postal.Country == "US"):
-			c.State, c.ZIP = cp.Postal.State, cp.Postal.ZIP
-		}
-	}
-	return c
-}
-
-func debtsOf(a Account) []compliance.Debt {
-	var d []compliance.Debt
-	for _, inv := range a.Invoices {
-		if inv.IsOpen() {
-			d = append(d, compliance.Debt{ID: inv.ID, TimeBarred: inv.TimeBarred})
-		}
-	}
-	return d
-}
-
-// disputeEvents tells the engine of open disputes; whether written is not
-// known from an import, so they count as oral (FLAG-DISPUTE routes them to a
-// person).
-func disputeEvents(a Account) []compliance.Event {
-	var evs []compliance.Event
-	for _, d := range a.Disputes {
-		if d.Status == ledger.DisputeOpen {
-			evs = append(evs, compliance.Event{Kind: compliance.EventDispute, At: d.OpenedAt, Debt: d.Invoice})
-		}
-	}
-	return evs
 }
