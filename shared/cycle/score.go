@@ -2,7 +2,6 @@ package cycle
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -127,5 +126,3 @@ func (s *Scorer) Score(ctx context.Context, ref Ref) (Score, error) {
 	return out, nil
 }
 
-// errNoScore is returned by CustomerScore for a score with nothing open.
-var errNoScore = errors.New("no open balance scored")
