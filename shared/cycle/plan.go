@@ -284,4 +284,3 @@ func (s Score) customerScore(customer string) (ranking.CustomerScore, bool) {
 	copy(out.PayWithin[:], s.PayWithin)
 	return out, true
 }
-

@@ -125,4 +125,3 @@ func (s *Scorer) Score(ctx context.Context, ref Ref) (Score, error) {
 	out.Channel, out.ValueMinor, out.ValueCurrency = choice, value, valueCur
 	return out, nil
 }
-

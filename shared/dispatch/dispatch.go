@@ -324,7 +324,7 @@ func (g *Gate) validate(req *Request) error {
 		return fmt.Errorf("%w: %v", ErrInvalid, ledger.ValidateID("customer id", req.Customer))
 	case req.Attempt.At.IsZero():
 		return fmt.Errorf("%w: attempt %s has no time", ErrInvalid, req.AttemptID)
-	case consentChannel(req.Attempt.Channel) == "" && req.Attempt.Channel != compliance.ChannelCreditReport:
+	case ConsentChannel(req.Attempt.Channel) == "" && req.Attempt.Channel != compliance.ChannelCreditReport:
 		return fmt.Errorf("%w: attempt %s: unknown channel %q", ErrInvalid, req.AttemptID, req.Attempt.Channel)
 	}
 	if now := g.Now(); req.Attempt.At.Sub(now) > g.MaxSkew || now.Sub(req.Attempt.At) > g.MaxSkew {
