@@ -67,9 +67,9 @@ var templateText = map[compliance.Channel]map[Level]string{
 	compliance.ChannelEmail: {
 		LevelReminder: `Subject: Reminder: {{.InvoiceWord}} from {{.Creditor}} past due
 {{template "open" .}}
-This is a friendly reminder that the following {{.InvoiceWord}} from {{.Creditor}} {{.IsAre}} past due:
+{{if .Letter}}This letter is a reminder{{else}}This is a friendly reminder{{end}} that the following {{.InvoiceWord}} from {{.Creditor}} {{.IsAre}} past due:
 {{template "invoices" .}}
-If you have already paid, thank you, and please disregard this message. Otherwise, please arrange payment at your earliest convenience.
+If you have already paid, thank you, and please disregard this {{if .Letter}}letter{{else}}message{{end}}. Otherwise, please arrange payment at your earliest convenience.
 {{template "close" .}}`,
 		LevelFollowUp: `Subject: Second reminder: {{.InvoiceWord}} from {{.Creditor}} past due
 {{template "open" .}}
@@ -115,43 +115,20 @@ The balance of {{.Total}} is past due. Can we agree on how you will pay it?
 The balance of {{.Total}} remains past due after our earlier reminders. Can we agree on how you will pay it?
 {{template "remedies" .}}{{template "sclose" .}}`,
 	},
-	compliance.ChannelLetter: {
-		LevelReminder: `Subject: Reminder: {{.InvoiceWord}} from {{.Creditor}} past due
-{{template "open" .}}
-This letter is a reminder that the following {{.InvoiceWord}} from {{.Creditor}} {{.IsAre}} past due:
-{{template "invoices" .}}
-If you have already paid, thank you, and please disregard this letter. Otherwise, please arrange payment at your earliest convenience.
-{{template "close" .}}`,
-		LevelFollowUp: `Subject: Second reminder: {{.InvoiceWord}} from {{.Creditor}} past due
-{{template "open" .}}
-We wrote to you earlier about the following {{.InvoiceWord}} from {{.Creditor}}, which {{.RemainRemains}} unpaid:
-{{template "invoices" .}}
-Please arrange payment, or let us know if there is a problem with {{.ThisThese}}.
-{{template "close" .}}`,
-		LevelEscalation: `Subject: Past-due balance of {{.Total}} with {{.Creditor}}
-{{template "open" .}}
-Your account with {{.Creditor}} has a past-due balance:
-{{template "invoices" .}}
-Please pay the balance, or contact us to discuss how you will pay it.
-{{template "close" .}}`,
-		LevelFinal: `Subject: {{if .Final}}Final notice{{else}}Past-due balance{{end}}: {{.Total}} owed to {{.Creditor}}
-{{template "open" .}}
-Your account with {{.Creditor}} remains past due after our earlier reminders:
-{{template "invoices" .}}
-Please pay the balance, or contact us to arrange payment.
-{{template "remedies" .}}
-{{template "close" .}}`,
-	},
 }
 
 var templates = func() map[compliance.Channel]map[Level]*template.Template {
 	out := map[compliance.Channel]map[Level]*template.Template{}
 	for _, ch := range Channels {
 		levels := templateText[ch]
-		if ch == compliance.ChannelAIVoice {
+		switch ch {
+		case compliance.ChannelAIVoice:
 			// The AI-voice script is the call script: an artificial voice says
 			// what a collector would, and both identify the caller first.
 			levels = templateText[compliance.ChannelCall]
+		case compliance.ChannelLetter:
+			// A letter says what an e-mail says, calling itself a letter.
+			levels = templateText[compliance.ChannelEmail]
 		}
 		out[ch] = map[Level]*template.Template{}
 		for lv, body := range levels {
@@ -179,6 +156,7 @@ type templateData struct {
 	Callback                                             string
 	Lawsuit, Garnishment, CreditReporting, Referral      bool
 	Final                                                bool
+	Letter                                               bool // the written templates name their medium
 	From, SMSHello, SMSAbout, SMSPromise, SMSDisclosures string
 }
 
@@ -201,6 +179,7 @@ func newTemplateData(f Facts, short bool) (templateData, error) {
 		OptOut: req(compliance.DisclosureOptOut), CallerIdentity: req(compliance.DisclosureCallerIdentity),
 		Callback: strings.TrimSpace(ds.CallbackNumber),
 		Final:    f.Tone == ToneFinal,
+		Letter:   f.Channel == compliance.ChannelLetter,
 		// Remedies are stated only in the final message, and only when intended and lawful.
 		Lawsuit:         f.Level == LevelFinal && f.intends(RemedyLawsuit) && !f.TimeBarred,
 		Garnishment:     f.Level == LevelFinal && f.intends(RemedyGarnishment) && !f.TimeBarred,

@@ -143,3 +143,22 @@ func TestTemplateRefusesBadFacts(t *testing.T) {
 		t.Fatalf("err %v, want ErrFacts", err)
 	}
 }
+
+// A letter and an e-mail share their words, each naming its own medium.
+func TestTemplateNamesItsMedium(t *testing.T) {
+	for ch, want := range map[compliance.Channel]string{
+		compliance.ChannelEmail:  "This is a friendly reminder",
+		compliance.ChannelLetter: "This letter is a reminder",
+	} {
+		f := sampleFacts(ch)
+		f.Level = LevelReminder
+		_, body, _, err := Template(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := map[bool]string{true: "disregard this letter", false: "disregard this message"}[ch == compliance.ChannelLetter]
+		if !strings.Contains(body, want) || !strings.Contains(body, other) {
+			t.Errorf("%s reminder lacks %q or %q:\n%s", ch, want, other, body)
+		}
+	}
+}
