@@ -93,10 +93,7 @@ func (s *Sender) Send(ctx context.Context, m sender.Message) (sender.Receipt, er
 	if err != nil {
 		return sender.Receipt{}, awsfault.Classify(err, codes)
 	}
-	if aws.ToString(out.MessageId) == "" {
-		return sender.Receipt{}, &sender.ProviderError{Class: sender.ClassInDoubt, Code: "NoMessageId", Detail: "SES answered without a MessageId"}
-	}
-	return sender.Receipt{Provider: sender.ProviderSES, ProviderID: *out.MessageId, At: s.now().UTC()}, nil
+	return awsfault.Receipt(sender.ProviderSES, out.MessageId, s.now())
 }
 
 func (s *Sender) input(m sender.Message) (*sesv2.SendEmailInput, error) {

@@ -101,10 +101,7 @@ func (s *Sender) Send(ctx context.Context, m sender.Message) (sender.Receipt, er
 	if err != nil {
 		return sender.Receipt{}, awsfault.Classify(err, codes)
 	}
-	if aws.ToString(out.MessageId) == "" {
-		return sender.Receipt{}, &sender.ProviderError{Class: sender.ClassInDoubt, Code: "NoMessageId", Detail: "the service answered without a MessageId"}
-	}
-	return sender.Receipt{Provider: sender.ProviderSMS, ProviderID: *out.MessageId, At: s.now().UTC()}, nil
+	return awsfault.Receipt(sender.ProviderSMS, out.MessageId, s.now())
 }
 
 func (s *Sender) input(m sender.Message) (*pinpointsmsvoicev2.SendTextMessageInput, error) {

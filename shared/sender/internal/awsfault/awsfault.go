@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -111,4 +112,15 @@ func Retryer(codes map[string]sender.Class) aws.Retryer {
 			return aws.BoolTernary(Classify(err, codes).Class == sender.ClassTransient)
 		})}
 	})
+}
+
+// Receipt turns a successful send call's message id into a receipt from
+// provider; an answer without one is in doubt (the provider may have sent
+// the message, and nothing identifies it).
+func Receipt(provider string, id *string, at time.Time) (sender.Receipt, error) {
+	if aws.ToString(id) == "" {
+		return sender.Receipt{}, &sender.ProviderError{Class: sender.ClassInDoubt, Code: "NoMessageId",
+			Detail: provider + " answered without a message id"}
+	}
+	return sender.Receipt{Provider: provider, ProviderID: *id, At: at.UTC()}, nil
 }

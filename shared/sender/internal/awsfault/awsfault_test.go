@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"syscall"
 	"testing"
+	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -88,5 +89,37 @@ func TestRetryerRepeatsOnlyWhatCannotHaveSent(t *testing.T) {
 		if got := r.IsErrorRetryable(tc.err); got != tc.want {
 			t.Errorf("IsErrorRetryable(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// A send answered with a message id is a receipt; one answered without
+// any is in doubt, never a receipt with an empty id.
+func TestReceipt(t *testing.T) {
+	at := time.Date(2026, 5, 4, 15, 4, 5, 0, time.FixedZone("EDT", -4*3600))
+	id := "0100018f-abc"
+	empty := ""
+	for _, tc := range []struct {
+		name      string
+		id        *string
+		want      sender.Receipt
+		inDoubt   bool
+	}{
+		{"with an id", &id, sender.Receipt{Provider: sender.ProviderSES, ProviderID: id, At: at.UTC()}, false},
+		{"no id field", nil, sender.Receipt{}, true},
+		{"an empty id", &empty, sender.Receipt{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Receipt(sender.ProviderSES, tc.id, at)
+			if got != tc.want {
+				t.Errorf("receipt %+v, want %+v", got, tc.want)
+			}
+			var pe *sender.ProviderError
+			switch {
+			case !tc.inDoubt && err != nil:
+				t.Errorf("error %v, want none", err)
+			case tc.inDoubt && (!errors.As(err, &pe) || pe.Class != sender.ClassInDoubt || pe.Code != "NoMessageId"):
+				t.Errorf("error %v, want in doubt, code NoMessageId", err)
+			}
+		})
 	}
 }
