@@ -99,10 +99,10 @@ func TestReceipt(t *testing.T) {
 	id := "0100018f-abc"
 	empty := ""
 	for _, tc := range []struct {
-		name      string
-		id        *string
-		want      sender.Receipt
-		inDoubt   bool
+		name    string
+		id      *string
+		want    sender.Receipt
+		inDoubt bool
 	}{
 		{"with an id", &id, sender.Receipt{Provider: sender.ProviderSES, ProviderID: id, At: at.UTC()}, false},
 		{"no id field", nil, sender.Receipt{}, true},
