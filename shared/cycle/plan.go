@@ -136,7 +136,7 @@ func route(dec strategy.Decision, acct ledger.Account, now time.Time, recheck ti
 	switch dec.Outcome {
 	case strategy.OutcomeNone:
 		next, open := nextDue(acct.Invoices, now)
-		if !open || handedOff(dec) {
+		if !open || dec.HandedOff {
 			out.Route = RouteClose
 			return out
 		}
@@ -178,10 +178,6 @@ func nextDue(invs []ledger.Invoice, now time.Time) (time.Time, bool) {
 		next = now.Add(24 * time.Hour)
 	}
 	return next, open
-}
-
-func handedOff(dec strategy.Decision) bool {
-	return slices.Contains(dec.Trace.Path, "handed_off")
 }
 
 // contacts are the attempts the gate allowed (and so sent), as the

@@ -91,6 +91,15 @@ func TestPlanRoutes(t *testing.T) {
 		{name: "nothing open: the cycle ends", acct: account(invoice("I1", ledger.Date(2026, 2, 20), 0)), wantRoute: RouteClose},
 		{name: "not yet due: park until the day after it falls due", acct: account(invoice("I1", ledger.Date(2026, 3, 20), 50000)),
 			wantRoute: RoutePark, wantWait: int64(ledger.Date(2026, 3, 21).Sub(now) / time.Second)},
+		{name: "handed off with a balance still open: the cycle ends", acct: account(overdue),
+			snap: dispatch.Snapshot{Attempts: []dispatch.Attempt{{ID: "h1", At: now.Add(-24 * time.Hour), Channel: compliance.ChannelLetter,
+				Decision: compliance.Allow, Step: "hand_off"}}},
+			wantRoute: RouteClose,
+			check: func(t *testing.T, p Plan) {
+				if !p.HandedOff {
+					t.Errorf("decision %+v, want handed off", p.Decision)
+				}
+			}},
 		{name: "hardship recorded: a person reviews", acct: account(overdue),
 			snap: dispatch.Snapshot{Standing: dispatch.Standing{Flags: []compliance.Flag{compliance.FlagHardship}}}, wantRoute: RouteReview},
 		{name: "contacted an hour ago by this plan: wait for the step's wait", acct: account(overdue),

@@ -145,7 +145,10 @@ type Decision struct {
 	Approval         []ApprovalReason `json:"approval_reasons,omitempty"`
 	// Reason says it in a collector's words.
 	Reason string `json:"reason"`
-	Trace  Trace  `json:"trace"`
+	// HandedOff is set when the sequence ended in a hand-off: nothing more
+	// is this engine's to do for the account, whatever is still open.
+	HandedOff bool  `json:"handed_off,omitempty"`
+	Trace     Trace `json:"trace"`
 }
 
 // Trace is how the decision was reached: which config, which facts and

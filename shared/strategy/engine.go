@@ -166,7 +166,7 @@ func (d *decider) decide() error {
 	d.history()
 
 	if d.cur >= 0 && d.seg.steps[d.cur].Action == ActionHandOff {
-		d.dec.Outcome = OutcomeNone
+		d.dec.Outcome, d.dec.HandedOff = OutcomeNone, true
 		d.dec.Reason = fmt.Sprintf("Nothing to do: the account was handed off on %s.", d.date(d.lastAt))
 		d.path("handed off on %s: the sequence has ended", stamp(d.lastAt))
 		return nil

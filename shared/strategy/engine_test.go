@@ -98,11 +98,12 @@ type summary struct {
 	Level    int
 	Invoices []string
 	Approval []string
+	Handed   bool
 }
 
 func summarize(d Decision) summary {
 	s := summary{Outcome: d.Outcome, Action: d.Action, Step: d.Step, Segment: d.Segment, Channel: d.Channel,
-		When: d.When, Tone: d.Tone, Level: d.DunningLevel, Invoices: d.Invoices}
+		When: d.When, Tone: d.Tone, Level: d.DunningLevel, Invoices: d.Invoices, Handed: d.HandedOff}
 	for _, a := range d.Approval {
 		s.Approval = append(s.Approval, a.Code)
 	}
@@ -199,7 +200,7 @@ func TestSequenceProgression(t *testing.T) {
 			When: utc(16, 13), Tone: ToneNeutral, Level: 6, Invoices: one, Approval: []string{ApprovalAction}}},
 		{"handed off: nothing more", with(input(invoice("I1", 70, 10000)), func(in *Input) {
 			in.Contacts = []Contact{sent(utc(1, 15), "hand_off", ActionHandOff, "")}
-		}), summary{Outcome: OutcomeNone, Segment: "standard", Invoices: one}},
+		}), summary{Outcome: OutcomeNone, Segment: "standard", Invoices: one, Handed: true}},
 		{"contacts of an earlier delinquency do not count", with(input(invoice("I1", 5, 10000)), func(in *Input) {
 			in.Contacts = []Contact{sent(utc(1, 15), "final", ActionFinalNotice, engagement.SignalDelivered)}
 		}), summary{Outcome: OutcomeAct, Action: ActionFriendlyReminder, Step: "reminder", Segment: "standard", Channel: consent.Email,
