@@ -109,7 +109,12 @@ func TestDrafterThroughBedrock(t *testing.T) {
 			if got.Attempts[0].ErrCode == "" && (got.ModelID != modelID || usage.InputTokens == 0) {
 				t.Errorf("model %q usage %+v", got.ModelID, usage)
 			}
+			// A call the client gave up on is logged when the server sees
+			// the connection go, which can be just after Draft returns.
 			calls := fake.Calls()
+			for deadline := time.Now().Add(5 * time.Second); len(calls) < len(got.Attempts) && time.Now().Before(deadline); calls = fake.Calls() {
+				time.Sleep(10 * time.Millisecond)
+			}
 			if len(calls) != len(got.Attempts) {
 				t.Fatalf("%d calls for %d attempts", len(calls), len(got.Attempts))
 			}
