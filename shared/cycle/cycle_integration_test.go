@@ -1,4 +1,4 @@
-package cycle
+package cycle_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/recoup-dev/recoup/infra/local/outbox"
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/consent"
+	"github.com/recoup-dev/recoup/shared/cycle"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/money"
 	"github.com/recoup-dev/recoup/shared/preference"
@@ -102,24 +103,24 @@ func TestIntegrationPlanSendRetryAndStop(t *testing.T) {
 	}
 	d.Now = clock
 
-	planner := &Planner{Accounts: led, History: hist, Consent: cs, Now: clock,
+	planner := &cycle.Planner{Accounts: led, History: hist, Consent: cs, Now: clock,
 		Config: func(context.Context, ledger.TenantID) (*strategy.Config, error) { return strategy.DefaultConfig(), nil }}
-	send := &Sender{Accounts: led, Deliverer: d, Now: clock,
+	send := &cycle.Sender{Accounts: led, Deliverer: d, Now: clock,
 		Collector: func(ledger.TenantID) ledger.CollectorType { return ledger.FirstParty }}
-	ref := Ref{Tenant: "acme", Customer: "C4", Execution: "arn:aws:states:us-east-1:000000000000:execution:recoup-cycle:acme-C4"}
-	prefersText := Score{Open: true, Channel: preference.Choice{Channel: preference.SMS, P: 0.4}}
+	ref := cycle.Ref{Tenant: "acme", Customer: "C4", Execution: "arn:aws:states:us-east-1:000000000000:execution:recoup-cycle:acme-C4"}
+	prefersText := cycle.Score{Open: true, Channel: preference.Choice{Channel: preference.SMS, P: 0.4}}
 
-	plan, err := planner.Plan(ctx, PlanInput{Ref: ref, Mode: ModeLive, Score: prefersText})
+	plan, err := planner.Plan(ctx, cycle.PlanInput{Ref: ref, Mode: cycle.ModeLive, Score: prefersText})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Route != RouteAct || plan.Channel != consent.SMS || plan.RequiresApproval {
+	if plan.Route != cycle.RouteAct || plan.Channel != consent.SMS || plan.RequiresApproval {
 		t.Fatalf("first plan: route %s, %+v; want a text now, no approval", plan.Route, plan.Decision)
 	}
-	draft := Message{Channel: consent.SMS, Source: "template",
+	draft := cycle.Message{Channel: consent.SMS, Source: "template",
 		Body: "Pat Doe, invoice INV-7 for $125.00 was due Mar 26, 2026. Reply STOP to opt out."}
 	entered := now
-	in := SendInput{Ref: ref, Entered: entered, Decision: plan, Draft: draft}
+	in := cycle.SendInput{Ref: ref, Entered: entered, Decision: plan, Draft: draft}
 	first, err := send.Send(ctx, in)
 	if err != nil || first.Status != sender.StatusSent {
 		t.Fatalf("first send: %+v, %v", first, err)
@@ -139,7 +140,7 @@ func TestIntegrationPlanSendRetryAndStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(7 * 24 * time.Hour)
-	again, err := planner.Plan(ctx, PlanInput{Ref: ref, Mode: ModeLive, Score: prefersText})
+	again, err := planner.Plan(ctx, cycle.PlanInput{Ref: ref, Mode: cycle.ModeLive, Score: prefersText})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestIntegrationPlanSendRetryAndStop(t *testing.T) {
 		t.Errorf("plan after STOP: %s on %s; want no automated channel", again.Action, again.Channel)
 	}
 	// A text planned before the STOP and sent now is blocked by the gate.
-	stale, err := send.Send(ctx, SendInput{Ref: ref, Entered: now, Decision: plan, Draft: draft})
+	stale, err := send.Send(ctx, cycle.SendInput{Ref: ref, Entered: now, Decision: plan, Draft: draft})
 	if err != nil {
 		t.Fatal(err)
 	}

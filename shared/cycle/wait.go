@@ -56,7 +56,7 @@ var (
 
 // ReplanReader lists re-plan requests recorded by the engagement consumer.
 type ReplanReader interface {
-	Replans(ctx context.Context, t ledger.TenantID, customer string, since time.Time) ([]Replan, error)
+	ReplansOf(ctx context.Context, t ledger.TenantID, customer string, since time.Time) ([]Replan, error)
 }
 
 // Replan is one re-plan request: an event that changes what the cycle
@@ -109,7 +109,7 @@ func (p *Parker) Park(ctx context.Context, in ParkInput) error {
 	if since.IsZero() {
 		return nil
 	}
-	rs, err := p.Replans.Replans(ctx, in.Tenant, in.Customer, since)
+	rs, err := p.Replans.ReplansOf(ctx, in.Tenant, in.Customer, since)
 	if err != nil {
 		return Transient{fmt.Errorf("cycle: park %s: re-plan requests: %w", in.Customer, err)}
 	}

@@ -91,7 +91,7 @@ func (f *fakeExecutions) SendTaskSuccess(_ context.Context, token string, out js
 
 type replans []Replan
 
-func (r replans) Replans(context.Context, ledger.TenantID, string, time.Time) ([]Replan, error) { return r, nil }
+func (r replans) ReplansOf(context.Context, ledger.TenantID, string, time.Time) ([]Replan, error) { return r, nil }
 
 const machine = "arn:aws:states:us-east-1:000000000000:stateMachine:recoup-cycle"
 
