@@ -1,7 +1,9 @@
-// Package sfn resumes Step Functions executions that wait on a task token
-// (the Approval state's lambda:invoke.waitForTaskToken): approval.Resumer
-// over SendTaskSuccess and SendTaskFailure. The endpoint comes from
-// AWS_ENDPOINT_URL_SFN or AWS_ENDPOINT_URL, as for every SDK client.
+// Package sfn is the Step Functions adapter. Resumer resumes executions
+// that wait on a task token (the Approval state's
+// lambda:invoke.waitForTaskToken): approval.Resumer over SendTaskSuccess
+// and SendTaskFailure. Executions starts, inspects and wakes the
+// collection cycle's executions (cycle.Executions). The endpoint comes
+// from AWS_ENDPOINT_URL_SFN or AWS_ENDPOINT_URL, as for every SDK client.
 package sfn
 
 import (
