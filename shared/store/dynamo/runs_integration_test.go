@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/recoup-dev/recoup/infra/local/localtest"
 	"github.com/recoup-dev/recoup/shared/cycle"
+	"github.com/recoup-dev/recoup/shared/tenant"
 )
 
 // TestIntegrationRuns: a run is read back as stored, and of two wakers
@@ -52,5 +54,35 @@ func TestIntegrationRuns(t *testing.T) {
 	}
 	if took, err := runs.TakeToken(ctx, "acme", "C9", "tok-1"); err != nil || took {
 		t.Errorf("take on a customer with no run: %v %v", took, err)
+	}
+}
+
+// TestIntegrationTenants: a profile is stored checked and read back; a
+// tenant without one is told how to add it.
+func TestIntegrationTenants(t *testing.T) {
+	client, prefix := localtest.DynamoDB(t)
+	if _, err := EnsureTables(context.Background(), client, prefix); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewTenants(client, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Profile(ctx, "demo"); !errors.Is(err, ErrNoProfile) {
+		t.Errorf("no profile yet: %v", err)
+	}
+	if _, err := s.Put(ctx, []byte(`{"schema":"recoup.tenant/1"}`), time.Now()); !errors.Is(err, tenant.ErrProfile) {
+		t.Errorf("a bad profile was stored: %v", err)
+	}
+	if _, err := s.Put(ctx, tenant.DemoJSON(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Profile(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != tenant.Demo().Name || p.StrategyConfig().Hash() != tenant.Demo().StrategyConfig().Hash() {
+		t.Errorf("profile read back %+v", p)
 	}
 }

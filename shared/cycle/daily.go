@@ -1,0 +1,169 @@
+package cycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/preference"
+	"github.com/recoup-dev/recoup/shared/priority"
+	"github.com/recoup-dev/recoup/shared/ranking"
+	"github.com/recoup-dev/recoup/shared/registry"
+	"github.com/recoup-dev/recoup/shared/training"
+	"github.com/recoup-dev/recoup/shared/worklist"
+)
+
+// LedgerSnapshot reads a tenant's whole ledger, as training does, and its
+// contact points.
+type LedgerSnapshot interface {
+	training.Source
+	ContactPoints(ctx context.Context, t ledger.TenantID) ([]ledger.ContactPoint, error)
+}
+
+// DailyInput is the daily run's Worklist step input.
+type DailyInput struct {
+	Tenant    ledger.TenantID `json:"tenant"`
+	AsOf      time.Time       `json:"as_of"`
+	Execution string          `json:"execution,omitempty"`
+}
+
+// DailyList is the Worklist step's result ($.worklist): the customers to
+// wake or start, most valuable first.
+type DailyList struct {
+	Model string         `json:"model"`
+	Items []WakeInput    `json:"items"`
+	Count int            `json:"count"`
+	Left  int            `json:"left_for_tomorrow,omitempty"`
+	Drift bool           `json:"drift_alarm,omitempty"`
+	At    time.Time      `json:"at"`
+	Modes map[string]int `json:"modes,omitempty"`
+}
+
+// DefaultDailyLimit caps the customers one daily run wakes. Step
+// Functions caps an execution's document at 256 KB, and each item takes
+// about 130 bytes; the rest wait for tomorrow's run, most valuable first.
+const DefaultDailyLimit = 1000
+
+// Lister is the daily run's Worklist step: it scores the tenant's open
+// receivables and lists the customers by the value of acting now.
+type Lister struct {
+	Ledger     LedgerSnapshot
+	Engagement EngagementReader
+	Models     ModelSource
+	Profiles   Profiles
+	Priority   priority.Config
+	Limit      int
+	Now        func() time.Time
+}
+
+// List builds the day's worklist.
+func (l *Lister) List(ctx context.Context, in DailyInput) (DailyList, error) {
+	if err := ledger.ValidateID("tenant", string(in.Tenant)); err != nil {
+		return DailyList{}, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	at := in.AsOf
+	if at.IsZero() {
+		at = l.Now()
+	}
+	at = at.UTC()
+	prof, err := l.Profiles.Profile(ctx, in.Tenant)
+	if err != nil {
+		return DailyList{}, fmt.Errorf("cycle: worklist of %s: tenant profile: %w", in.Tenant, err)
+	}
+	model, version, err := l.Models.Champion(ctx, in.Tenant)
+	if err != nil {
+		return DailyList{}, fmt.Errorf("cycle: worklist of %s: champion model: %w", in.Tenant, err)
+	}
+	snap, err := training.Snapshot(ctx, l.Ledger, in.Tenant)
+	if err != nil {
+		return DailyList{}, Transient{fmt.Errorf("cycle: worklist of %s: %w", in.Tenant, err)}
+	}
+	cps, err := l.Ledger.ContactPoints(ctx, in.Tenant)
+	if err != nil {
+		return DailyList{}, Transient{fmt.Errorf("cycle: worklist of %s: %w", in.Tenant, err)}
+	}
+	ids := make([]string, len(snap.Customers))
+	segment := make(map[string]string, len(snap.Customers))
+	for i, c := range snap.Customers {
+		ids[i], segment[c.ID] = c.ID, c.Segment
+	}
+	eng, err := l.Engagement.Features(ctx, in.Tenant, ids)
+	if err != nil {
+		return DailyList{}, Transient{fmt.Errorf("cycle: worklist of %s: engagement: %w", in.Tenant, err)}
+	}
+	wl, err := worklist.Build(worklist.Inputs{Tenant: in.Tenant, At: at, Model: model, Snapshot: snap, Contacts: cps,
+		Engagement: eng, Priority: l.Priority, Choice: preference.DefaultOptions()})
+	if err != nil {
+		return DailyList{}, fmt.Errorf("cycle: worklist of %s: %w", in.Tenant, err)
+	}
+	limit := l.Limit
+	if limit <= 0 {
+		limit = DefaultDailyLimit
+	}
+	out := DailyList{Model: version, At: at, Drift: wl.Drift.Alarm(), Modes: map[string]int{}}
+	// Unreachable customers still get a cycle: its plan falls back to a
+	// letter or a person, which the worklist cannot price.
+	customers := make([]string, 0, len(wl.Entries)+len(wl.Unreachable))
+	for _, e := range wl.Entries {
+		customers = append(customers, e.Score.Customer)
+	}
+	for _, u := range wl.Unreachable {
+		customers = append(customers, u.Customer)
+	}
+	for _, c := range customers {
+		if len(out.Items) == limit {
+			out.Left++
+			continue
+		}
+		mode := prof.Mode(segment[c])
+		out.Modes[mode]++
+		out.Items = append(out.Items, WakeInput{Ref: Ref{Tenant: in.Tenant, Customer: c}, Mode: mode,
+			Reason: "daily run", AsOf: at, Start: true})
+	}
+	out.Count = len(out.Items)
+	return out, nil
+}
+
+// Champions loads a tenant's champion ranking model from the registry,
+// once per version per warm Lambda.
+type Champions struct {
+	Registry registry.Registry
+	mu       sync.Mutex
+	cache    map[string]*ranking.Model // tenant/version
+}
+
+// Champion implements ModelSource.
+func (c *Champions) Champion(ctx context.Context, t ledger.TenantID) (*ranking.Model, string, error) {
+	champ, err := c.Registry.Champion(ctx, t, training.Model)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, "", fmt.Errorf("%w: tenant %s has no champion model yet: train one first", ErrInput, t)
+	}
+	if err != nil {
+		return nil, "", Transient{err}
+	}
+	key := string(t) + "/" + champ.Version
+	c.mu.Lock()
+	m, ok := c.cache[key]
+	c.mu.Unlock()
+	if ok {
+		return m, champ.Version, nil
+	}
+	b, err := c.Registry.Artifact(ctx, t, training.Model, champ.Version)
+	if err != nil {
+		return nil, "", Transient{err}
+	}
+	m = new(ranking.Model)
+	if err := m.UnmarshalBinary(b); err != nil {
+		return nil, "", fmt.Errorf("champion %s of tenant %s: %w", champ.Version, t, err)
+	}
+	c.mu.Lock()
+	if c.cache == nil {
+		c.cache = map[string]*ranking.Model{}
+	}
+	c.cache[key] = m
+	c.mu.Unlock()
+	return m, champ.Version, nil
+}
