@@ -43,6 +43,7 @@ func main() {
 		"AWS_ENDPOINT_URL_* point at (one started with `make up` on spare ports), to work on them")
 	models := flag.Bool("models-only", false, "rewrite only the models section (make eval)")
 	scale := flag.Bool("ranking-only", false, "measure only the ranking model at a million invoices, print the rows")
+	orch := flag.Bool("orchestration-only", false, "measure only the strategy engine and the drafting guardrails, print the rows")
 	flag.Parse()
 	ctx := context.Background()
 	do := run
@@ -51,6 +52,9 @@ func main() {
 	}
 	if *models {
 		do = runModelsOnly
+	}
+	if *orch {
+		do = runOrchestrationOnly
 	}
 	if *scale {
 		do = func(context.Context, string) error {
@@ -84,6 +88,11 @@ func run(ctx context.Context, out string) error {
 		return err
 	}
 	rows = append(rows, handler)
+	orchRows, err := orchestrationRows(ctx, root)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, orchRows...)
 
 	// The ranking model at a million invoices, before the local stack
 	// starts: its emulators would take CPU from the measurement.

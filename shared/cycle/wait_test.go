@@ -75,7 +75,9 @@ func (f *fakeExecutions) Start(_ context.Context, machine, name string, input []
 	return arn, nil
 }
 
-func (f *fakeExecutions) Running(_ context.Context, arn string) (bool, error) { return f.running[arn], nil }
+func (f *fakeExecutions) Running(_ context.Context, arn string) (bool, error) {
+	return f.running[arn], nil
+}
 
 func (f *fakeExecutions) SendTaskSuccess(_ context.Context, token string, out json.RawMessage) error {
 	if f.sendErr != nil {
@@ -91,7 +93,9 @@ func (f *fakeExecutions) SendTaskSuccess(_ context.Context, token string, out js
 
 type replans []Replan
 
-func (r replans) ReplansOf(context.Context, ledger.TenantID, string, time.Time) ([]Replan, error) { return r, nil }
+func (r replans) ReplansOf(context.Context, ledger.TenantID, string, time.Time) ([]Replan, error) {
+	return r, nil
+}
 
 const machine = "arn:aws:states:us-east-1:000000000000:stateMachine:recoup-cycle"
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -98,7 +99,10 @@ func Decode(r io.Reader) ([]Entry, error) {
 
 // Filter selects entries for Print; zero fields select everything.
 type Filter struct {
-	Channel  string
+	Channel string
+	// Channels keeps entries on any of these channels, compared like
+	// Channel: `recoup outbox --channel sms,voice` asks for several at once.
+	Channels []string
 	Tenant   string
 	Customer string
 	Since    time.Time
@@ -109,18 +113,16 @@ type Filter struct {
 // Match reports whether e passes f (ignoring Last).
 func (f Filter) Match(e Entry) bool {
 	return (f.Channel == "" || strings.EqualFold(f.Channel, e.Channel)) &&
+		(len(f.Channels) == 0 || slices.ContainsFunc(f.Channels, func(c string) bool { return strings.EqualFold(c, e.Channel) })) &&
 		(f.Tenant == "" || f.Tenant == e.Tenant) &&
 		(f.Customer == "" || f.Customer == e.Customer) &&
 		(f.Since.IsZero() || !e.Time.Before(f.Since))
 }
 
-// maxSummary is the width of the subject / first-line column, in runes.
-const maxSummary = 60
-
-// Print writes the entries that pass f as a table: time, channel, tenant,
-// customer, masked destination, and the subject or first line. The full
-// content stays in the file.
-func Print(w io.Writer, entries []Entry, f Filter) error {
+// Select returns the entries that pass f, in their order, keeping only the
+// last f.Last. Print shows exactly this selection; other renderings (the
+// CLI's JSON) use it so both agree on what "the last n" means.
+func (f Filter) Select(entries []Entry) []Entry {
 	var sel []Entry
 	for _, e := range entries {
 		if f.Match(e) {
@@ -130,6 +132,17 @@ func Print(w io.Writer, entries []Entry, f Filter) error {
 	if f.Last > 0 && len(sel) > f.Last {
 		sel = sel[len(sel)-f.Last:]
 	}
+	return sel
+}
+
+// maxSummary is the width of the subject / first-line column, in runes.
+const maxSummary = 60
+
+// Print writes the entries that pass f as a table: time, channel, tenant,
+// customer, masked destination, and the subject or first line. The full
+// content stays in the file.
+func Print(w io.Writer, entries []Entry, f Filter) error {
+	sel := f.Select(entries)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tCHANNEL\tTENANT\tCUSTOMER\tTO\tSUBJECT / FIRST LINE")
 	for _, e := range sel {

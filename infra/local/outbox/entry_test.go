@@ -142,3 +142,41 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestFilterSelect(t *testing.T) {
+	at := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
+	es := []Entry{
+		{Time: at, Channel: "email", Tenant: "acme", Customer: "C1", ProviderID: "e1"},
+		{Time: at.Add(time.Minute), Channel: "sms", Tenant: "acme", Customer: "C2", ProviderID: "s1"},
+		{Time: at.Add(2 * time.Minute), Channel: "voice", Tenant: "globex", Customer: "C1", ProviderID: "v1"},
+		{Time: at.Add(3 * time.Minute), Channel: "voice_ai", Tenant: "acme", Customer: "C1", ProviderID: "a1"},
+		{Time: at.Add(4 * time.Minute), Channel: "email", Tenant: "acme", Customer: "C2", ProviderID: "e2"},
+	}
+	tests := []struct {
+		name string
+		f    Filter
+		want []string
+	}{
+		{"everything", Filter{}, []string{"e1", "s1", "v1", "a1", "e2"}},
+		{"one channel", Filter{Channel: "email"}, []string{"e1", "e2"}},
+		{"several channels, any case", Filter{Channels: []string{"SMS", "voice"}}, []string{"s1", "v1"}},
+		{"voice is not voice_ai", Filter{Channels: []string{"voice"}}, []string{"v1"}},
+		{"channel and channels both hold", Filter{Channel: "email", Channels: []string{"sms"}}, nil},
+		{"channels, tenant and customer", Filter{Channels: []string{"email", "voice_ai"}, Tenant: "acme", Customer: "C1"}, []string{"e1", "a1"}},
+		{"since is inclusive", Filter{Since: at.Add(2 * time.Minute)}, []string{"v1", "a1", "e2"}},
+		{"the last two that pass", Filter{Channels: []string{"email", "sms", "voice"}, Last: 2}, []string{"v1", "e2"}},
+		{"last above the count keeps all", Filter{Customer: "C2", Last: 10}, []string{"s1", "e2"}},
+		{"nothing passes", Filter{Tenant: "initech"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, e := range tc.f.Select(es) {
+				got = append(got, e.ProviderID)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("selected (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
