@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/recoup-dev/recoup/shared/approval/sfn"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/cycle"
 	"github.com/recoup-dev/recoup/shared/engagement"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	sqsq "github.com/recoup-dev/recoup/shared/stream/sqs"
@@ -62,6 +64,19 @@ func build(ctx context.Context, log *slog.Logger) (*engagement.Consumer, error) 
 		return nil, err
 	}
 	c.DLQ, c.Log = sink, log
+	// With the cycle's state machine named, a re-plan event wakes the
+	// customer's waiting execution at once.
+	if machine := os.Getenv("RECOUP_CYCLE_STATE_MACHINE"); machine != "" {
+		runs, err := dynamo.NewRuns(awsconfig.DynamoDB(cfg), awsconfig.TablePrefix())
+		if err != nil {
+			return nil, err
+		}
+		ex, err := sfn.NewExecutions(sfn.NewClient(cfg))
+		if err != nil {
+			return nil, err
+		}
+		c.Replanner = &cycle.Waker{Runs: runs, Executions: ex, Machine: machine, Now: time.Now, Log: log}
+	}
 	// RECOUP_EVENT_ID_TTL: how long applied event ids are remembered; must
 	// exceed the stream's retention (default 8 days).
 	if s := os.Getenv("RECOUP_EVENT_ID_TTL"); s != "" {

@@ -245,3 +245,10 @@ func ExecutionName(t ledger.TenantID, customer string, day time.Time) string {
 	h := sha256.Sum256([]byte(n))
 	return fmt.Sprintf("%s-%s", day.UTC().Format("20060102"), hex.EncodeToString(h[:16]))
 }
+
+// Replan implements engagement.Replanner: it wakes the customer's waiting
+// cycle, and starts none.
+func (w *Waker) Replan(ctx context.Context, t ledger.TenantID, customer, reason string) error {
+	_, err := w.Wake(ctx, WakeInput{Ref: Ref{Tenant: t, Customer: customer}, Reason: reason})
+	return err
+}

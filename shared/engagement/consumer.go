@@ -87,6 +87,16 @@ type Consumer struct {
 	// once (default DefaultConcurrency). Records of one key are always
 	// applied one after another, in order.
 	Concurrency int
+	// Replanner, when set, is told of each applied event that asks for a
+	// re-plan, so a waiting collection cycle plans again within seconds.
+	// Its failure is logged, not retried: the request stays in the
+	// re-plan outbox, which the cycle reads when it next parks.
+	Replanner Replanner
+}
+
+// Replanner wakes a customer's waiting collection cycle.
+type Replanner interface {
+	Replan(ctx context.Context, tenant ledger.TenantID, customer, reason string) error
 }
 
 // DefaultConcurrency is the default Consumer.Concurrency. Nearly all of a
@@ -364,6 +374,12 @@ func (c *Consumer) record(ctx context.Context, rec lambdaevents.KinesisEventReco
 		case err == nil:
 			c.log().Info("engagement event applied", "tenant", string(ev.Tenant), "event", ev.ID, "type", string(ev.Type()),
 				"note", fx.Note, "actions_changed", len(fx.Actions), "replan", fx.Replan != nil)
+			if fx.Replan != nil && c.Replanner != nil {
+				if err := c.Replanner.Replan(ctx, ev.Tenant, ev.Customer, fx.Replan.Reason); err != nil {
+					c.log().Warn("re-plan not delivered; the cycle reads it when it next parks", "tenant", string(ev.Tenant),
+						"event", ev.ID, "err", err)
+				}
+			}
 			return "applied", nil
 		case errors.Is(err, ErrDuplicate):
 			// Claimed since the batch's claims were read: by another

@@ -41,7 +41,8 @@ type FunctionConfig struct {
 	// Bootstrap is the path of the bootstrap executable. After LoadConfig or
 	// Resolve it is absolute.
 	Bootstrap string `json:"bootstrap"`
-	// Environment is the function's configured environment.
+	// Environment is the function's configured environment; ${NAME} in a
+	// value is replaced by the host's variable NAME ("" when unset).
 	Environment map[string]string `json:"environment,omitempty"`
 	// TimeoutSeconds is the invocation timeout (AWS default 3, max 900).
 	TimeoutSeconds int `json:"timeout_seconds,omitempty"`

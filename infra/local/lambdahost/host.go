@@ -436,8 +436,11 @@ func (h *Host) instanceEnv(fc FunctionConfig, runtimeAPI string, id int) []strin
 	} {
 		env[k] = v
 	}
+	// ${NAME} in a configured value is the host's variable, so the one
+	// config serves every stack: "${RECOUP_STATE_DIR}/models",
+	// "${AWS_ENDPOINT_URL_SQS}/000000000000/recoup-letters".
 	for k, v := range fc.Environment {
-		env[k] = v
+		env[k] = os.Expand(v, func(name string) string { return envLookup(h.environ, name) })
 	}
 	out := make([]string, 0, len(env))
 	for k, v := range env {

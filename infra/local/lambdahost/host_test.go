@@ -586,3 +586,25 @@ func TestInProcessInvokeAndShutdown(t *testing.T) {
 }
 
 func syscallKill0(pid int) error { return syscall.Kill(pid, 0) }
+
+// TestInstanceEnvExpands: a configured value names the host's variables,
+// so one config serves stacks on any ports; reserved names stay the host's.
+func TestInstanceEnvExpands(t *testing.T) {
+	h := &Host{region: "us-east-1", environ: []string{"RECOUP_STATE_DIR=/s", "AWS_ENDPOINT_URL_SQS=http://127.0.0.1:9424", "SECRET=x"}}
+	got := h.instanceEnv(FunctionConfig{Name: "send", Bootstrap: "/d/send/bootstrap", Environment: map[string]string{
+		"RECOUP_MODEL_DIR":        "${RECOUP_STATE_DIR}/models",
+		"RECOUP_LETTER_QUEUE_URL": "${AWS_ENDPOINT_URL_SQS}/000000000000/recoup-letters",
+		"RECOUP_UNSET":            "${NOPE}",
+	}}, "127.0.0.1:1", 1)
+	want := map[string]string{"RECOUP_MODEL_DIR": "/s/models", "RECOUP_LETTER_QUEUE_URL": "http://127.0.0.1:9424/000000000000/recoup-letters",
+		"RECOUP_UNSET": "", "AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:9424", "SECRET": "<absent>"}
+	for k, w := range want {
+		v := envLookup(got, k)
+		if v == "" && w == "<absent>" {
+			continue
+		}
+		if v != w {
+			t.Errorf("%s = %q, want %q", k, v, w)
+		}
+	}
+}
