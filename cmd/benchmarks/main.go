@@ -263,6 +263,7 @@ func stackTimes(ctx context.Context, root, tmp string) ([]row, local.Config, err
 	env := map[string]string{
 		local.EnvStateDir: filepath.Join(tmp, "state"), local.EnvDynamoDBPort: "8400",
 		local.EnvKinesisPort: "4777", local.EnvLambdaPort: "9201", local.EnvSQSPort: "9224",
+		local.EnvSFNPort: "8483", local.EnvOutboxPort: "8485", local.EnvBedrockPort: "8487",
 	}
 	cfg, err := local.LoadConfig(root, func(k string) string { return env[k] })
 	if err != nil {

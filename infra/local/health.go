@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/recoup-dev/recoup/infra/local/sfnlocal"
 )
 
 // healthClient is used for every probe; each attempt is short so that a hung
@@ -80,7 +82,32 @@ func sqsHealthy(ctx context.Context, cfg Config) error {
 
 // lambdaHostHealthy wants 200 from GET /health on the Lambda host.
 func lambdaHostHealthy(ctx context.Context, cfg Config) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.LambdaEndpoint()+"/health", nil)
+	return getHealth(ctx, cfg.LambdaEndpoint(), nil)
+}
+
+// sfnHealthy asks the Step Functions server for ListStateMachines.
+func sfnHealthy(ctx context.Context, cfg Config) error {
+	return sfnlocal.Health(ctx, cfg.SFNEndpoint())
+}
+
+// outboxHealthy wants 200 "ok" from GET /health on the outbox server. The
+// exact body tells it from the Lambda host, whose /health answers JSON.
+func outboxHealthy(ctx context.Context, cfg Config) error {
+	return getHealth(ctx, cfg.OutboxEndpoint(), func(body string) bool { return body == "ok" })
+}
+
+// bedrockHealthy wants 200 from GET /health on the fake Bedrock Runtime,
+// naming the service (cmd/bedrock answers {"service":"bedrock-runtime",...}).
+func bedrockHealthy(ctx context.Context, cfg Config) error {
+	return getHealth(ctx, cfg.BedrockEndpoint(), func(body string) bool {
+		return strings.Contains(body, `"bedrock-runtime"`)
+	})
+}
+
+// getHealth wants 200 from GET <endpoint>/health and, when bodyOK is not
+// nil, a (trimmed) body it accepts.
+func getHealth(ctx context.Context, endpoint string, bodyOK func(string) bool) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/health", nil)
 	if err != nil {
 		return err
 	}
@@ -90,8 +117,12 @@ func lambdaHostHealthy(ctx context.Context, cfg Config) error {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	body := strings.TrimSpace(string(b))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /health: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+		return fmt.Errorf("GET /health: HTTP %d: %s", resp.StatusCode, body)
+	}
+	if bodyOK != nil && !bodyOK(body) {
+		return fmt.Errorf("GET /health: HTTP 200 from another service: %s", body)
 	}
 	return nil
 }

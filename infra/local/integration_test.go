@@ -40,9 +40,10 @@ func TestIntegrationStack(t *testing.T) {
 	}
 	cfg.StateDir = t.TempDir()
 	cfg.DynamoDBPort, cfg.KinesisPort, cfg.LambdaPort, cfg.SQSPort = 8111, 4577, 9011, 9334
-	for _, p := range []int{cfg.DynamoDBPort, cfg.KinesisPort, cfg.LambdaPort, cfg.SQSPort} {
+	cfg.SFNPort, cfg.OutboxPort, cfg.BedrockPort = 8113, 8115, 8117
+	for _, p := range []int{cfg.DynamoDBPort, cfg.KinesisPort, cfg.LambdaPort, cfg.SQSPort, cfg.SFNPort, cfg.OutboxPort, cfg.BedrockPort} {
 		if portInUse(p) {
-			t.Fatalf("port %d is already in use; the integration test needs 8111, 4577, 9011 and 9334 free", p)
+			t.Fatalf("port %d is already in use; the integration test needs 8111, 4577, 9011, 9334, 8113, 8115 and 8117 free", p)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -77,7 +78,7 @@ func TestIntegrationStack(t *testing.T) {
 	t.Logf("Status:\n%s", out.String())
 
 	pids := readPIDs(t, cfg)
-	wantServices := []string{ServiceDynamoDB, ServiceKinesis, ServiceSQS}
+	wantServices := []string{ServiceDynamoDB, ServiceKinesis, ServiceSQS, ServiceSFN, ServiceOutbox, ServiceBedrock}
 	if lambdaHostSkip(cfg) == "" {
 		wantServices = append(wantServices, ServiceLambdaHost)
 	}

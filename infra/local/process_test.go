@@ -434,7 +434,10 @@ func TestDownIsIdempotentAndSparesForeignProcesses(t *testing.T) {
 	if err := Down(ctx, cfg, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := "lambdahost:  not running\n" +
+	want := "bedrock:     not running\n" +
+		"outbox:      not running\n" +
+		"sfn:         not running\n" +
+		"lambdahost:  not running\n" +
 		"sqs:         not running\n" +
 		"kinesis:     not running; removed stale PID file\n" +
 		"dynamodb:    not running; removed stale PID file\n"
@@ -492,6 +495,9 @@ dynamodb    -    http://127.0.0.1:%d  yes
 kinesis     -    http://127.0.0.1:%d  no
 sqs         -    http://127.0.0.1:%d  yes
 lambdahost  -    http://127.0.0.1:9001   skipped
+sfn         -    http://127.0.0.1:8083   skipped
+outbox      -    http://127.0.0.1:8085   skipped
+bedrock     -    http://127.0.0.1:8087   skipped
 `, cfg.DynamoDBPort, cfg.KinesisPort, cfg.SQSPort)
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("Status table mismatch (-want +got):\n%s", diff)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/recoup-dev/recoup/infra/local/sfnlocal"
 )
 
 // Service names: they name the PID file (<state>/pids/<name>.pid) and the log
@@ -19,6 +21,9 @@ const (
 	ServiceKinesis    = "kinesis"
 	ServiceLambdaHost = "lambdahost"
 	ServiceSQS        = "sqs"
+	ServiceSFN        = "sfn"
+	ServiceOutbox     = "outbox"
+	ServiceBedrock    = "bedrock"
 )
 
 // Flags for kinesalite: streams leave CREATING/DELETING/UPDATING after 50 ms
@@ -109,8 +114,63 @@ func services() []service {
 			skip:    lambdaHostSkip,
 			command: lambdaHostCommand,
 		},
+		{
+			// After the Lambda host, and so stopped before it: its tasks
+			// invoke functions there. It resolves them lazily, per call, so
+			// it need not wait for the host to be healthy, nor for the
+			// functions to exist.
+			name:         ServiceSFN,
+			title:        "Step Functions server",
+			port:         func(c Config) int { return c.SFNPort },
+			portEnv:      EnvSFNPort,
+			url:          Config.SFNEndpoint,
+			healthy:      sfnHealthy,
+			startTimeout: 30 * time.Second,
+			markers: func(c Config) []string {
+				return []string{sfnlocal.ScriptPath(c.Dir), c.dataDir(ServiceSFN)}
+			},
+			skip:    sfnSkip,
+			command: sfnCommand,
+		},
+		{
+			name:         ServiceOutbox,
+			title:        "outbox (SES v2, SMS, Connect)",
+			port:         func(c Config) int { return c.OutboxPort },
+			portEnv:      EnvOutboxPort,
+			url:          Config.OutboxEndpoint,
+			healthy:      outboxHealthy,
+			startTimeout: 30 * time.Second,
+			markers: func(c Config) []string {
+				return []string{c.outboxBinary(), c.OutboxFile()}
+			},
+			skip:    func(c Config) string { return packageSkip(c, outboxPackage) },
+			command: outboxCommand,
+		},
+		{
+			name:         ServiceBedrock,
+			title:        "fake Bedrock Runtime",
+			port:         func(c Config) int { return c.BedrockPort },
+			portEnv:      EnvBedrockPort,
+			url:          Config.BedrockEndpoint,
+			healthy:      bedrockHealthy,
+			startTimeout: 30 * time.Second,
+			markers: func(c Config) []string {
+				return []string{c.bedrockBinary()}
+			},
+			skip:    func(c Config) string { return packageSkip(c, bedrockPackage) },
+			command: bedrockCommand,
+		},
 	}
 }
+
+// Main packages the stack builds into <state>/bin, relative to the
+// repository root.
+const (
+	lambdaHostPackage = "./infra/local/cmd/lambdahost"
+	sqsPackage        = "./infra/local/cmd/sqslocal"
+	outboxPackage     = "./infra/local/cmd/outbox"
+	bedrockPackage    = "./infra/local/cmd/bedrock"
+)
 
 // dynamoDBCommand runs AWS's DynamoDBLocal.jar (shipped in the
 // amplify-dynamodb-simulator npm package) with one shared database, in
@@ -158,8 +218,13 @@ func kinesisCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, erro
 }
 
 // lambdaHostSkip skips the Lambda host while its main package does not exist.
-func lambdaHostSkip(cfg Config) string {
-	entries, err := os.ReadDir(cfg.lambdaHostPackageDir())
+func lambdaHostSkip(cfg Config) string { return packageSkip(cfg, lambdaHostPackage) }
+
+// packageSkip skips a service built from the main package pkg (relative to
+// the repository root) while that package has no Go files.
+func packageSkip(cfg Config, pkg string) string {
+	dir := filepath.Join(cfg.RepoRoot, filepath.FromSlash(pkg))
+	entries, err := os.ReadDir(dir)
 	if err == nil {
 		for _, e := range entries {
 			n := e.Name()
@@ -168,8 +233,17 @@ func lambdaHostSkip(cfg Config) string {
 			}
 		}
 	}
-	rel, _ := filepath.Rel(cfg.RepoRoot, cfg.lambdaHostPackageDir())
+	rel, _ := filepath.Rel(cfg.RepoRoot, dir)
 	return fmt.Sprintf("./%s has no Go files yet, so there is nothing to build", filepath.ToSlash(rel))
+}
+
+// sfnSkip skips the Step Functions server while its script is missing (a
+// checkout without infra/local/sfnlocal).
+func sfnSkip(cfg Config) string {
+	if _, err := os.Stat(sfnlocal.ScriptPath(cfg.Dir)); err != nil {
+		return fmt.Sprintf("%s is missing, so there is nothing to run", sfnlocal.ScriptPath(cfg.Dir))
+	}
+	return ""
 }
 
 // goBuild builds the main package pkg (relative to the repository root)
@@ -197,7 +271,7 @@ func goBuild(ctx context.Context, cfg Config, out io.Writer, name, pkg, binary s
 // returns the command that serves it on 127.0.0.1, keeping its queues in
 // <state>/sqs across restarts.
 func sqsCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, error) {
-	if err := goBuild(ctx, cfg, out, ServiceSQS, "./infra/local/cmd/sqslocal", cfg.sqsBinary()); err != nil {
+	if err := goBuild(ctx, cfg, out, ServiceSQS, sqsPackage, cfg.sqsBinary()); err != nil {
 		return nil, err
 	}
 	data := cfg.dataDir(ServiceSQS)
@@ -217,13 +291,71 @@ func sqsCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, erro
 // lambdaHostCommand builds ./infra/local/cmd/lambdahost into
 // <state>/bin/lambdahost and returns the command that serves it.
 func lambdaHostCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, error) {
-	if err := goBuild(ctx, cfg, out, ServiceLambdaHost, "./infra/local/cmd/lambdahost", cfg.lambdaHostBinary()); err != nil {
+	if err := goBuild(ctx, cfg, out, ServiceLambdaHost, lambdaHostPackage, cfg.lambdaHostBinary()); err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(cfg.lambdaHostBinary(),
 		"-addr", fmt.Sprintf("%s:%d", Host, cfg.LambdaPort),
 		"-config", cfg.LambdaHostConfigPath(),
 	)
+	cmd.Dir = cfg.RepoRoot
+	cmd.Env = serviceEnv(cfg)
+	return cmd, nil
+}
+
+// sfnCommand runs infra/local/sfnlocal/server.cjs under the pinned Node 22
+// binary, journaling to <state>/sfn and invoking functions on the Lambda
+// host.
+func sfnCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, error) {
+	data := cfg.dataDir(ServiceSFN)
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return nil, err
+	}
+	opts := sfnlocal.Options{
+		Port:           cfg.SFNPort,
+		StateDir:       data,
+		LambdaEndpoint: cfg.LambdaEndpoint(),
+		Region:         Region,
+		Account:        Account,
+		WaitScale:      cfg.SFNWaitScale,
+	}
+	cmd := exec.Command(NodePath(cfg), append([]string{sfnlocal.ScriptPath(cfg.Dir)}, opts.Args()...)...)
+	// Node resolves aws-local-stepfunctions and @aws-sdk/client-lambda from
+	// infra/local/node_modules.
+	cmd.Dir = cfg.Dir
+	cmd.Env = append(serviceEnv(cfg), "NO_COLOR=1")
+	return cmd, nil
+}
+
+// outboxCommand builds ./infra/local/cmd/outbox into <state>/bin/outbox and
+// returns the command that serves it on 127.0.0.1, appending every accepted
+// send to <state>/outbox/outbox.jsonl.
+func outboxCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, error) {
+	if err := goBuild(ctx, cfg, out, ServiceOutbox, outboxPackage, cfg.outboxBinary()); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.dataDir(ServiceOutbox), 0o755); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(cfg.outboxBinary(),
+		"-addr", fmt.Sprintf("%s:%d", Host, cfg.OutboxPort),
+		"-outbox", cfg.OutboxFile(),
+		// The stack's clients sign for Region (Env sets AWS_REGION), so a
+		// request scoped to another region is a misconfiguration to catch.
+		"-region", Region,
+	)
+	cmd.Dir = cfg.RepoRoot
+	cmd.Env = serviceEnv(cfg)
+	return cmd, nil
+}
+
+// bedrockCommand builds ./infra/local/cmd/bedrock into <state>/bin/bedrock
+// and returns the command that serves the fake Converse API on 127.0.0.1.
+func bedrockCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, error) {
+	if err := goBuild(ctx, cfg, out, ServiceBedrock, bedrockPackage, cfg.bedrockBinary()); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(cfg.bedrockBinary(), "--port="+strconv.Itoa(cfg.BedrockPort))
 	cmd.Dir = cfg.RepoRoot
 	cmd.Env = serviceEnv(cfg)
 	return cmd, nil

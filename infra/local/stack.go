@@ -155,12 +155,16 @@ func javaVersion(ctx context.Context) (string, error) {
 }
 
 // Up installs what is missing (see [Install]) and starts every service that
-// is not already healthy: DynamoDB Local, kinesalite and the Lambda host (which
-// it skips, saying so, while ./infra/local/cmd/lambdahost has no Go files).
+// is not already healthy, in this order: DynamoDB Local, kinesalite, the SQS
+// emulator, the Lambda host (which it skips, saying so, while
+// ./infra/local/cmd/lambdahost has no Go files), the Step Functions server,
+// the outbox (fake SES v2, SMS and Connect) and the fake Bedrock Runtime.
 // Services run detached in their own session, log to <state>/logs/<name>.log
 // and record their PID in <state>/pids/<name>.pid. Up waits until each is
 // healthy; on failure it stops what it just started and returns an error
-// naming the endpoint and quoting the end of the service's log.
+// naming the endpoint and quoting the end of the service's log. Once the
+// Step Functions server is healthy, Up deploys the state machines to it
+// (see [DeployStateMachines]).
 //
 // Up is safe to run again: healthy services started by an earlier Up are left
 // alone, stale PID files are removed, and a port held by something that is
@@ -215,6 +219,12 @@ func Up(ctx context.Context, cfg Config, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%-12s %s, healthy at %s (pid %d, %s)\n", p.svc.name+":", how, p.svc.url(cfg),
 			p.pid, p.took.Round(10*time.Millisecond))
+	}
+	// A Step Functions server that did not come up is already among errs.
+	if sfnSkip(cfg) == "" && sfnHealthy(ctx, cfg) == nil {
+		if _, err := DeployStateMachines(ctx, cfg, out); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("local stack is not fully up (see %s):\n%w", cfg.logsDir(), errors.Join(errs...))
@@ -397,7 +407,7 @@ func Down(ctx context.Context, cfg Config, out io.Writer) error {
 
 // ServiceStatus is one row of [Status].
 type ServiceStatus struct {
-	Name     string // ServiceDynamoDB, ServiceKinesis, ServiceSQS or ServiceLambdaHost
+	Name     string // one of the Service* constants
 	PID      int    // 0 when no live process of ours is recorded
 	Endpoint string
 	Healthy  bool

@@ -37,7 +37,8 @@ func Require(t testing.TB, vars ...string) {
 		if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
 			t.Fatal("RECOUP_INTEGRATION is set but no AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL: refusing to run against real AWS")
 		}
-		for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS", "RECOUP_SQS_ENDPOINT"} {
+		for _, v := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS", "RECOUP_SQS_ENDPOINT",
+			"AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2", "AWS_ENDPOINT_URL_CONNECT", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"} {
 			if e := os.Getenv(v); e != "" && !awsconfig.IsLoopback(e) {
 				t.Fatalf("%s=%s is not a loopback address; integration tests only talk to 127.0.0.1", v, e)
 			}
