@@ -20,6 +20,9 @@ const (
 	EngagementStream = "recoup-engagement"
 	EngagementDLQ    = "recoup-engagement-dlq"
 	EngagementShards = 4
+	// LetterQueue holds the dunning letters the Send step queues for the
+	// ERP write-back (the send function's RECOUP_LETTER_QUEUE_URL).
+	LetterQueue = "recoup-letters"
 )
 
 // dlqRetention keeps dead letters for SQS's maximum, 14 days.
@@ -41,5 +44,10 @@ func CreateStreams(ctx context.Context, cfg aws.Config, w io.Writer) error {
 		return fmt.Errorf("sqs: %w", err)
 	}
 	fmt.Fprintf(w, "queue  %-23s %s\n", EngagementDLQ, url)
+	url, err = sqsq.EnsureQueue(ctx, awssqs.NewFromConfig(cfg), LetterQueue, map[string]string{"MessageRetentionPeriod": dlqRetention})
+	if err != nil {
+		return fmt.Errorf("sqs: %w", err)
+	}
+	fmt.Fprintf(w, "queue  %-23s %s\n", LetterQueue, url)
 	return nil
 }

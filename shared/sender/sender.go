@@ -73,6 +73,7 @@ const (
 	ProviderSES     = "ses"
 	ProviderSMS     = "sms"
 	ProviderConnect = "connect"
+	ProviderLetters = "letters"
 )
 
 // Sender sends one message through one provider.
