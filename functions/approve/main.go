@@ -7,13 +7,13 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/recoup-dev/recoup/functions/internal/wire"
 	"github.com/recoup-dev/recoup/shared/approval"
 	"github.com/recoup-dev/recoup/shared/approval/sfn"
-	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/cycle"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 )
 
@@ -28,11 +28,12 @@ func main() {
 }
 
 func build(ctx context.Context, log *slog.Logger) (*approval.API, error) {
-	cfg, err := awsconfig.Load(ctx)
+	env, err := wire.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	store, err := dynamo.NewApprovals(awsconfig.DynamoDB(cfg), awsconfig.TablePrefix())
+	cfg := env.AWS
+	store, err := dynamo.NewApprovals(env.DB, env.Prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +41,20 @@ func build(ctx context.Context, log *slog.Logger) (*approval.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := approval.NewService(store, resumer, interimCheck)
+	// An edited draft passes the same guardrails as a model's.
+	profiles, err := env.Profiles()
+	if err != nil {
+		return nil, err
+	}
+	led, err := env.Ledger()
+	if err != nil {
+		return nil, err
+	}
+	edits := &cycle.EditChecker{Accounts: led, Profiles: profiles}
+	check := func(ctx context.Context, r approval.Request, d approval.Draft) ([]string, error) {
+		return edits.Check(ctx, r.Tenant, r.Customer, r.Decision, d.Subject, d.Body)
+	}
+	svc, err := approval.NewService(store, resumer, check)
 	if err != nil {
 		return nil, err
 	}
@@ -51,19 +65,4 @@ func build(ctx context.Context, log *slog.Logger) (*approval.API, error) {
 	}
 	api.Log = log
 	return api, nil
-}
-
-// interimCheck stands in for the drafting guardrails until shared/drafting
-// lands: replace it with a checker built on drafting.Check (CheckDraft), which
-// vets amounts, dates, names, disclosures, banned phrases and links against
-// the account's facts.
-func interimCheck(_ context.Context, _ approval.Request, d approval.Draft) ([]string, error) {
-	var out []string
-	if strings.TrimSpace(d.Body) == "" {
-		out = append(out, "empty: nothing to send")
-	}
-	if strings.Contains(strings.ToLower(d.Subject+" "+d.Body), "http") {
-		out = append(out, "link: only the system adds the payment link")
-	}
-	return out, nil
 }
