@@ -59,6 +59,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if *tenant == "demo" {
+		// The cycle's functions read the creditor's name, disclosure texts
+		// and strategy from the tenant's profile.
+		if err := runTenant(ctx, []string{"put", "--demo"}, io.Discard, stderr); err != nil {
+			return err
+		}
+	}
 	var files []string
 	for _, name := range []string{"customers.csv", "contacts.csv", "invoices.csv", "payments.csv"} {
 		files = append(files, filepath.Join(*dir, name))

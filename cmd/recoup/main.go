@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"model":      {"model train --tenant T [--as-of DATE] | eval --format ibm-ar|uci-default [--data F | --train F --test F] [--peers]   train or measure the models", runModel},
 	"worklist":   {"worklist --tenant T [--at TIME] [--rates CODE=RATE,...] [--top N]   the collectors' worklist by value of acting", runWorklist},
 	"shadow":     {"shadow import --tenant T FILE.csv | report --tenant T [--since DATE] [--format text|json]   pilot mode: the team's actions beside the recommendations", runShadow},
+	"tenant":     {"tenant put (--file F | --demo) | show --tenant T   store or show a tenant's profile (name, disclosures, strategy, pilot segments)", runTenant},
 	"outbox":     {"outbox [--channel email|sms|voice,...] [--customer C] [--tenant T] [--since TIME] [--format text|json] [--limit N] [--file F]   what the local stack's fake senders sent", runOutbox},
 }
 
