@@ -27,6 +27,12 @@ func runTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
+	if args[0] == "put" && *demo == (*file != "") {
+		return fmt.Errorf("%w: give exactly one of --file and --demo", errUsage)
+	}
+	if args[0] == "show" && *id == "" {
+		return fmt.Errorf("%w: tenant show needs --tenant", errUsage)
+	}
 	if _, _, err := openLedger(ctx); err != nil {
 		return err
 	}
@@ -48,15 +54,10 @@ func runTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	var data []byte
-	switch {
-	case *demo == (*file != ""):
-		return fmt.Errorf("%w: give exactly one of --file and --demo", errUsage)
-	case *demo:
+	if *demo {
 		data = tenant.DemoJSON()
-	default:
-		if data, err = os.ReadFile(*file); err != nil {
-			return err
-		}
+	} else if data, err = os.ReadFile(*file); err != nil {
+		return err
 	}
 	p, err := store.Put(ctx, data, time.Now())
 	if err != nil {
