@@ -199,37 +199,46 @@ func (s *Shadow) putOnce(ctx context.Context, what string, it any) (bool, error)
 
 // Recommendations implements shadow.Log.
 func (s *Shadow) Recommendations(ctx context.Context, t ledger.TenantID, from, to time.Time) ([]shadow.Recommendation, error) {
-	var out []shadow.Recommendation
-	err := s.query(ctx, t, shadowRecSK, from, to, func(av map[string]types.AttributeValue) error {
-		r, err := decodeShadowRec(av)
-		if err != nil {
-			return err
-		}
-		out = append(out, r)
-		return nil
-	})
+	out, err := listShadow(ctx, s, t, shadowRecSK, from, to, decodeShadowRec,
+		func(r shadow.Recommendation) (time.Time, string) { return r.At, r.ID })
 	if err != nil {
 		return nil, fmt.Errorf("list recommendations of %s: %w", t, err)
 	}
-	slices.SortFunc(out, func(a, b shadow.Recommendation) int { return cmp.Or(a.At.Compare(b.At), strings.Compare(a.ID, b.ID)) })
 	return out, nil
 }
 
 // TeamActions implements shadow.Log.
 func (s *Shadow) TeamActions(ctx context.Context, t ledger.TenantID, from, to time.Time) ([]shadow.TeamAction, error) {
-	var out []shadow.TeamAction
-	err := s.query(ctx, t, shadowTeamSK, from, to, func(av map[string]types.AttributeValue) error {
-		a, err := decodeShadowTeam(av)
-		if err != nil {
-			return err
-		}
-		out = append(out, a)
-		return nil
-	})
+	out, err := listShadow(ctx, s, t, shadowTeamSK, from, to, decodeShadowTeam,
+		func(a shadow.TeamAction) (time.Time, string) { return a.At, a.ID })
 	if err != nil {
 		return nil, fmt.Errorf("list team actions of %s: %w", t, err)
 	}
-	slices.SortFunc(out, func(a, b shadow.TeamAction) int { return cmp.Or(a.At.Compare(b.At), strings.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+// listShadow decodes the items of one kind in [from, to) and orders them by
+// time, then id: the shards are read one after another, so their items
+// arrive interleaved.
+func listShadow[T any](ctx context.Context, s *Shadow, t ledger.TenantID, prefix string, from, to time.Time,
+	decode func(map[string]types.AttributeValue) (T, error), key func(T) (time.Time, string)) ([]T, error) {
+	var out []T
+	err := s.query(ctx, t, prefix, from, to, func(av map[string]types.AttributeValue) error {
+		v, err := decode(av)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b T) int {
+		at, aid := key(a)
+		bt, bid := key(b)
+		return cmp.Or(at.Compare(bt), strings.Compare(aid, bid))
+	})
 	return out, nil
 }
 
