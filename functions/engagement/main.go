@@ -75,7 +75,7 @@ func build(ctx context.Context, log *slog.Logger) (*engagement.Consumer, error) 
 		if err != nil {
 			return nil, err
 		}
-		c.Replanner = &cycle.Waker{Runs: runs, Executions: ex, Machine: machine, Now: time.Now, Log: log}
+		c.Replanner = &cycle.Waker{Runs: runs, Executions: ex, Machine: machine, Now: time.Now}
 	}
 	// RECOUP_EVENT_ID_TTL: how long applied event ids are remembered; must
 	// exceed the stream's retention (default 8 days).

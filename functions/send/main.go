@@ -47,6 +47,7 @@ func main() {
 			p, err := profiles.Profile(ctx, t)
 			if err != nil {
 				// The stricter rules when the profile cannot be read.
+				env.Log.Warn("tenant profile unreadable; applying the debt collector's rules", "tenant", string(t), "err", err)
 				return ledger.ThirdParty
 			}
 			return p.Collector

@@ -22,7 +22,6 @@ func main() {
 		Executions: wire.Must(env.Executions()),
 		Machine:    wire.Must(env.Required("RECOUP_CYCLE_STATE_MACHINE", "the collection cycle's state machine ARN")),
 		Now:        time.Now,
-		Log:        env.Log,
 	}
 	lambda.Start(w.Wake)
 }

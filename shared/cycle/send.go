@@ -61,7 +61,11 @@ type SendInput struct {
 
 // Sent is the Send step's result ($.dispatch).
 type Sent struct {
-	AttemptID string              `json:"attempt_id"`
+	AttemptID string `json:"attempt_id"`
+	// Entered is the Send state's entry time the attempt id was made
+	// from: which pass round the loop sent, and what a redelivery of
+	// this task carries.
+	Entered   time.Time           `json:"entered"`
 	Status    sender.Status       `json:"status"`
 	Decision  compliance.Decision `json:"decision"`
 	Rules     []string            `json:"rules,omitempty"`
@@ -159,7 +163,7 @@ func (s *Sender) Send(ctx context.Context, in SendInput) (Sent, error) {
 		}
 		return Sent{}, Transient{fmt.Errorf("cycle: send %s: %w", in.Customer, err)}
 	}
-	return Sent{AttemptID: req.AttemptID, Status: res.Status, Decision: res.Outcome.Result.Decision, Rules: res.Outcome.Result.Rules,
+	return Sent{AttemptID: req.AttemptID, Entered: in.Entered.UTC(), Status: res.Status, Decision: res.Outcome.Result.Decision, Rules: res.Outcome.Result.Rules,
 		Reason: res.Reason, Provider: res.Receipt.Provider, MessageID: res.Receipt.ProviderID, Repeat: res.Repeat}, nil
 }
 

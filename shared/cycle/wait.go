@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"time"
 
@@ -146,7 +145,6 @@ type Waker struct {
 	Executions Executions
 	Machine    string // the cycle state machine's ARN
 	Now        func() time.Time
-	Log        *slog.Logger
 }
 
 // Wake wakes the customer's waiting execution, or starts one when asked
@@ -165,8 +163,11 @@ func (w *Waker) Wake(ctx context.Context, in WakeInput) (Woken, error) {
 	}
 	if found && r.Token != "" {
 		woke, err := resume(ctx, w.Runs, w.Executions, r, Wake{Reason: in.Reason, At: now})
-		if err != nil || woke {
-			return Woken{Action: "woken", Execution: r.Execution}, err
+		if err != nil {
+			return Woken{}, err
+		}
+		if woke {
+			return Woken{Action: "woken", Execution: r.Execution}, nil
 		}
 	}
 	if found && r.Execution != "" {

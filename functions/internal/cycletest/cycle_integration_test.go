@@ -128,7 +128,7 @@ func TestIntegrationCycleSendRetry(t *testing.T) {
 		t.Fatalf("the cycle's send: %+v, want sent on its first try", first)
 	}
 
-	payload := sendPayload(t, hist, arn, first.AttemptID)
+	payload := sendPayload(t, hist, arn, first)
 	for i := 1; i <= 2; i++ {
 		var again cycle.Sent
 		if fnErr := localtest.Invoke(t, "send", payload, &again); fnErr != "" {
@@ -729,11 +729,10 @@ func exited(t *testing.T, hist []sfntypes.HistoryEvent, state string, nth int, i
 }
 
 // sendPayload rebuilds the Send task's payload from the state's input in
-// the history, as the definition's Parameters build it. The history does
-// not carry $$.State.EnteredTime, which the attempt id hashes; it is the
-// millisecond near the state's entry whose attempt id is the one the Send
-// step reported.
-func sendPayload(t *testing.T, hist []sfntypes.HistoryEvent, arn, attempt string) map[string]any {
+// the history, as the definition's Parameters build it, with the entry
+// time the Send step reported using ($$.State.EnteredTime is not in the
+// history).
+func sendPayload(t *testing.T, hist []sfntypes.HistoryEvent, arn string, sent cycle.Sent) map[string]any {
 	t.Helper()
 	for _, ev := range hist {
 		if ev.Type != "TaskStateEntered" || ev.StateEnteredEventDetails == nil || aws.ToString(ev.StateEnteredEventDetails.Name) != "Send" {
@@ -743,16 +742,11 @@ func sendPayload(t *testing.T, hist []sfntypes.HistoryEvent, arn, attempt string
 		if err := json.Unmarshal([]byte(aws.ToString(ev.StateEnteredEventDetails.Input)), &in); err != nil {
 			t.Fatalf("input of Send: %v", err)
 		}
-		base := aws.ToTime(ev.Timestamp).Round(time.Millisecond)
-		for ms := -2000; ms <= 10000; ms++ {
-			at := base.Add(time.Duration(ms) * time.Millisecond).UTC()
-			if cycle.AttemptID(arn, at) != attempt {
-				continue
-			}
-			return map[string]any{"tenant": in["tenant"], "customer": in["customer"], "execution": arn, "entered": at,
-				"decision": in["decision"], "draft": in["draft"], "approval": in["approval"]}
+		if got := cycle.AttemptID(arn, sent.Entered); got != sent.AttemptID {
+			t.Fatalf("the Send step reported entry %s, which makes attempt %s, not its %s", sent.Entered, got, sent.AttemptID)
 		}
-		t.Fatalf("no entry time within -2 s..+10 s of Send's entry (%s) gives attempt %s", base.Format(time.RFC3339Nano), attempt)
+		return map[string]any{"tenant": in["tenant"], "customer": in["customer"], "execution": arn, "entered": sent.Entered,
+			"decision": in["decision"], "draft": in["draft"], "approval": in["approval"]}
 	}
 	t.Fatalf("the history has no Send entry\n%s", failures(hist))
 	return nil
