@@ -19,6 +19,6 @@ func main() {
 	led := wire.Must(env.Ledger())
 	eng := wire.Must(env.Engagement())
 	s := &cycle.Scorer{Accounts: led, Engagement: eng, Models: wire.Must(env.Models()),
-		Priority: wire.Must(env.Priority()), Now: time.Now}
+		Profiles: wire.Must(env.Profiles()), Now: time.Now}
 	lambda.Start(s.Score)
 }

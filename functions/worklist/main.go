@@ -23,7 +23,6 @@ func main() {
 		Engagement: wire.Must(env.Engagement()),
 		Models:     wire.Must(env.Models()),
 		Profiles:   wire.Must(env.Profiles()),
-		Priority:   wire.Must(env.Priority()),
 		Limit:      wire.Must(limit(env)),
 		Now:        time.Now,
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/preference"
-	"github.com/recoup-dev/recoup/shared/priority"
 	"github.com/recoup-dev/recoup/shared/ranking"
 	"github.com/recoup-dev/recoup/shared/registry"
 	"github.com/recoup-dev/recoup/shared/training"
@@ -54,7 +53,6 @@ type Lister struct {
 	Engagement EngagementReader
 	Models     ModelSource
 	Profiles   Profiles
-	Priority   priority.Config
 	Limit      int
 	Now        func() time.Time
 }
@@ -95,7 +93,7 @@ func (l *Lister) List(ctx context.Context, in DailyInput) (DailyList, error) {
 		return DailyList{}, Transient{fmt.Errorf("cycle: worklist of %s: engagement: %w", in.Tenant, err)}
 	}
 	wl, err := worklist.Build(worklist.Inputs{Tenant: in.Tenant, At: at, Model: model, Snapshot: snap, Contacts: cps,
-		Engagement: eng, Priority: l.Priority, Choice: preference.DefaultOptions()})
+		Engagement: eng, Priority: prof.Priority(), Choice: preference.DefaultOptions()})
 	if err != nil {
 		return DailyList{}, fmt.Errorf("cycle: worklist of %s: %w", in.Tenant, err)
 	}

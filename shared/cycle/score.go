@@ -10,7 +10,6 @@ import (
 	"github.com/recoup-dev/recoup/shared/features"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/preference"
-	"github.com/recoup-dev/recoup/shared/priority"
 	"github.com/recoup-dev/recoup/shared/ranking"
 	"github.com/recoup-dev/recoup/shared/worklist"
 )
@@ -57,8 +56,10 @@ type Scorer struct {
 	Accounts   AccountReader
 	Engagement EngagementReader
 	Models     ModelSource
-	Priority   priority.Config
-	Now        func() time.Time
+	// Profiles give the tenant's reporting currency and rates, which
+	// value the balance.
+	Profiles Profiles
+	Now      func() time.Time
 }
 
 // Score scores one customer with the tenant's champion model.
@@ -83,6 +84,10 @@ func (s *Scorer) Score(ctx context.Context, ref Ref) (Score, error) {
 	if !found {
 		return Score{}, fmt.Errorf("%w: customer %s of tenant %s is not in the ledger", ErrInput, ref.Customer, ref.Tenant)
 	}
+	prof, err := s.Profiles.Profile(ctx, ref.Tenant)
+	if err != nil {
+		return Score{}, fmt.Errorf("cycle: score %s: tenant profile: %w", ref.Customer, err)
+	}
 	feats, err := s.Engagement.Features(ctx, ref.Tenant, []string{ref.Customer})
 	if err != nil {
 		return Score{}, Transient{fmt.Errorf("cycle: score %s: engagement: %w", ref.Customer, err)}
@@ -91,7 +96,7 @@ func (s *Scorer) Score(ctx context.Context, ref Ref) (Score, error) {
 		Tenant: ref.Tenant, At: now, Model: model,
 		Snapshot: features.Snapshot{Customers: []ledger.Customer{acct.Customer}, Invoices: acct.Invoices,
 			Payments: acct.Payments, Disputes: acct.Disputes, Promises: acct.Promises},
-		Contacts: acct.Contacts, Engagement: feats, Priority: s.Priority,
+		Contacts: acct.Contacts, Engagement: feats, Priority: prof.Priority(),
 		// One customer's rows say nothing about the population's drift;
 		// the daily run reports it.
 		Drift: drift.Thresholds{},

@@ -82,6 +82,13 @@ type economics struct {
 	rates map[string]*big.Rat
 }
 
+// Validate reports what makes the configuration unusable: no reporting
+// currency, a lift outside (0, 1], a rate that is not a positive decimal.
+func (cfg Config) Validate() error {
+	_, err := cfg.compile()
+	return err
+}
+
 func (cfg Config) compile() (economics, error) {
 	if cfg.Currency.IsZero() {
 		return economics{}, fmt.Errorf("%w: no reporting currency", ErrConfig)

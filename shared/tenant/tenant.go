@@ -23,6 +23,8 @@ import (
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/drafting"
 	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/money"
+	"github.com/recoup-dev/recoup/shared/priority"
 	"github.com/recoup-dev/recoup/shared/strategy"
 )
 
@@ -51,6 +53,12 @@ type Profile struct {
 	// Remedies the tenant intends and may lawfully take; a draft may
 	// mention no other (15 USC 1692e(5)).
 	Remedies []drafting.Remedy `json:"remedies,omitempty"`
+	// ReportingCurrency values every balance on the worklist (USD when
+	// empty); Rates convert the tenant's other currencies into it ("CAD":
+	// "0.71": one CAD buys 0.71 of it). A customer owing in a currency
+	// without a rate cannot be ranked, so the daily run would fail.
+	ReportingCurrency string            `json:"reporting_currency,omitempty"`
+	Rates             map[string]string `json:"rates,omitempty"`
 	// MaxSMSSegments caps a text (drafting's default when 0).
 	MaxSMSSegments int `json:"max_sms_segments,omitempty"`
 	// Strategy is the tenant's strategy config (strategy.ParseConfig);
@@ -136,6 +144,9 @@ func (p *Profile) check() error {
 			return bad(fmt.Sprintf("shadow_segments[%d]", i), "empty segment name")
 		}
 	}
+	if err := p.Priority().Validate(); err != nil {
+		return bad("reporting_currency/rates", "%v", err)
+	}
 	cfg := strategy.DefaultConfig()
 	if len(p.Strategy) > 0 {
 		var err error
@@ -149,6 +160,17 @@ func (p *Profile) check() error {
 
 // StrategyConfig is the tenant's strategy config, checked by Parse.
 func (p *Profile) StrategyConfig() *strategy.Config { return p.strategy }
+
+// Priority is the worklist's value settings: the reporting currency and
+// the tenant's conversion rates.
+func (p *Profile) Priority() priority.Config {
+	code := p.ReportingCurrency
+	if code == "" {
+		code = "USD"
+	}
+	cur, _ := money.ParseCurrency(code) // zero when unknown: Validate says so
+	return priority.Config{Currency: cur, Rates: p.Rates}
+}
 
 // Mode is the cycle mode for a customer segment: shadow for the pilot
 // segments, live otherwise.

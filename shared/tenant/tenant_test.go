@@ -45,6 +45,8 @@ func TestParseRefuses(t *testing.T) {
 		{"mini-Miranda", `"mini_miranda": "This is an attempt to collect a debt. Any information obtained will be used for that purpose."`, `"mini_miranda": ""`, "disclosures.mini_miranda"},
 		{"callback", `"callback_number": "(800) 555-0100"`, `"callback_number": ""`, "disclosures.callback_number"},
 		{"remedy", `["referral"]`, `["jail"]`, "remedies[0]"},
+		{"currency", `"reporting_currency": "USD"`, `"reporting_currency": "XXY"`, "reporting_currency"},
+		{"rate", `"CAD": "0.71"`, `"CAD": "-1"`, "rates"},
 		{"segments", `"max_sms_segments": 3`, `"max_sms_segments": 11`, "max_sms_segments"},
 		{"shadow", `["pilot"]`, `["pilot", ""]`, "shadow_segments[1]"},
 		{"misspelt field", `"shadow_segments"`, `"shadow_segment"`, "shadow_segment"},

@@ -21,8 +21,6 @@ import (
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/cycle"
 	"github.com/recoup-dev/recoup/shared/ledger"
-	"github.com/recoup-dev/recoup/shared/money"
-	"github.com/recoup-dev/recoup/shared/priority"
 	"github.com/recoup-dev/recoup/shared/registry"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	"github.com/recoup-dev/recoup/shared/store/s3blobs"
@@ -142,20 +140,6 @@ func (e *Env) Models() (*cycle.Champions, error) {
 		return nil, err
 	}
 	return &cycle.Champions{Registry: registry.Registry{Blobs: blobs}}, nil
-}
-
-// Priority is the worklist's value settings: RECOUP_CURRENCY (default
-// USD) values balances in one currency.
-func (e *Env) Priority() (priority.Config, error) {
-	code := e.Getenv("RECOUP_CURRENCY")
-	if code == "" {
-		code = "USD"
-	}
-	cur, err := money.ParseCurrency(code)
-	if err != nil {
-		return priority.Config{}, fmt.Errorf("RECOUP_CURRENCY: %w", err)
-	}
-	return priority.Config{Currency: cur}, nil
 }
 
 // Required reads a variable that must be set.

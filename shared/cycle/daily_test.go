@@ -1,0 +1,120 @@
+package cycle
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/recoup-dev/recoup/shared/engagement"
+	"github.com/recoup-dev/recoup/shared/features"
+	"github.com/recoup-dev/recoup/shared/ingest"
+	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/ranking"
+	"github.com/recoup-dev/recoup/testdata/portfolio"
+)
+
+// batchLedger serves a generated portfolio as the ledger.
+type batchLedger struct{ b *ingest.Batch }
+
+func (l batchLedger) Customers(context.Context, ledger.TenantID) ([]ledger.Customer, error) {
+	return l.b.Customers, nil
+}
+func (l batchLedger) Invoices(context.Context, ledger.TenantID) ([]ledger.Invoice, error) {
+	return l.b.Invoices, nil
+}
+func (l batchLedger) Payments(context.Context, ledger.TenantID) ([]ledger.Payment, error) {
+	return l.b.Payments, nil
+}
+func (l batchLedger) Disputes(context.Context, ledger.TenantID) ([]ledger.Dispute, error) {
+	return nil, nil
+}
+func (l batchLedger) Promises(context.Context, ledger.TenantID) ([]ledger.PromiseToPay, error) {
+	return nil, nil
+}
+func (l batchLedger) ContactPoints(context.Context, ledger.TenantID) ([]ledger.ContactPoint, error) {
+	return l.b.Contacts, nil
+}
+
+type noEngagement struct{}
+
+func (noEngagement) Features(context.Context, ledger.TenantID, []string) (map[string]engagement.Features, error) {
+	return nil, nil
+}
+
+type fixedModel struct{ m *ranking.Model }
+
+func (f fixedModel) Champion(context.Context, ledger.TenantID) (*ranking.Model, string, error) {
+	return f.m, "v1", nil
+}
+
+// TestLister: the daily list holds every customer with an open balance
+// once, most valuable first, with the pilot segments in shadow mode, and
+// stops at the limit with the rest counted for tomorrow.
+func TestLister(t *testing.T) {
+	end := ledger.Date(2026, 11, 1)
+	b, err := portfolio.Load(portfolio.Config{Seed: 5, Customers: 300, Invoices: 2000, AsOf: end, Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ranking.Train(features.Snapshot{Customers: b.Customers, Invoices: b.Invoices, Payments: b.Payments}, end, ranking.Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof := acmeProfile(t)
+	prof.ShadowSegments = []string{b.Customers[0].Segment}
+	open := map[string]bool{}
+	for _, inv := range b.Invoices {
+		if inv.IsOpen() {
+			open[inv.Customer] = true
+		}
+	}
+	segment := map[string]string{}
+	for _, c := range b.Customers {
+		segment[c.ID] = c.Segment
+	}
+	l := &Lister{Ledger: batchLedger{b}, Engagement: noEngagement{}, Models: fixedModel{m}, Profiles: profiles{prof},
+		Now: func() time.Time { return end }}
+	at := end.Add(9 * time.Hour)
+	got, err := l.List(context.Background(), DailyInput{Tenant: "acme", AsOf: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Count != len(open) || len(got.Items) != len(open) || got.Left != 0 || got.Model != "v1" {
+		t.Fatalf("%d items (count %d, left %d, model %s), want all %d open customers", len(got.Items), got.Count, got.Left, got.Model, len(open))
+	}
+	seen := map[string]bool{}
+	modes := map[string]int{}
+	for _, it := range got.Items {
+		if seen[it.Customer] || !open[it.Customer] {
+			t.Errorf("customer %s listed twice or with nothing open", it.Customer)
+		}
+		seen[it.Customer] = true
+		want := ModeLive
+		if segment[it.Customer] == prof.ShadowSegments[0] {
+			want = ModeShadow
+		}
+		if it.Mode != want || !it.Start || !it.AsOf.Equal(at) || it.Tenant != "acme" {
+			t.Errorf("item %+v, want mode %s, a start as of %s", it, want, at)
+		}
+		modes[it.Mode]++
+	}
+	if modes[ModeShadow] == 0 || modes[ModeShadow] != got.Modes[ModeShadow] || modes[ModeLive] != got.Modes[ModeLive] {
+		t.Errorf("modes %v, reported %v; want some customers in the pilot", modes, got.Modes)
+	}
+	l.Limit = 10
+	capped, err := l.List(context.Background(), DailyInput{Tenant: "acme", AsOf: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(capped.Items) != 10 || capped.Left != len(open)-10 {
+		t.Fatalf("capped list: %d items, %d left, want 10 and %d", len(capped.Items), capped.Left, len(open)-10)
+	}
+	for i, it := range capped.Items {
+		if it.Customer != got.Items[i].Customer {
+			t.Errorf("capped item %d is %s, want the full list's %s (most valuable first)", i, it.Customer, got.Items[i].Customer)
+		}
+	}
+	if _, err := l.List(context.Background(), DailyInput{Tenant: ""}); err == nil {
+		t.Error("a list without a tenant was built")
+	}
+}
