@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/recoup-dev/recoup/infra/local"
+	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/kpi"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/registry"
@@ -96,39 +98,94 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	// 15:00 UTC on the as-of date: mid-morning in the East, before 08:00 on
-	// the Pacific coast and in Alaska and Hawaii, so the hours rules show.
-	at := cfg.AsOf.Add(15 * time.Hour)
-	fmt.Fprintf(stdout, "\n== 5. First plan through the dispatch gate (%s, every decision recorded and audited)\n", at.Format(time.RFC3339))
-	plan, outs, err := runFirstPlan(ctx, stdout, stderr, store, ledger.TenantID(*tenant), at)
+	root, err := repoRoot()
 	if err != nil {
 		return err
 	}
-
-	fmt.Fprintln(stdout, "\n== 6. A day of engagement on the Kinesis stream, applied by the engagement Lambda")
-	if err := engagementDay(ctx, stdout, store, ledger.TenantID(*tenant), plan, outs, *dir, cfg.Seed); err != nil {
-		return err
-	}
-
-	fmt.Fprintln(stdout, "\n== 7. Train the ranking model on the ledger (challenger against the champion, if any)")
-	reg := registry.Registry{Blobs: registry.Dir(filepath.Join(*dir, "models"))}
+	lc := local.DefaultConfig(root)
+	fmt.Fprintln(stdout, "\n== 5. Train the ranking model on the ledger; the champion is what the cycle's Lambdas score with")
+	reg := registry.Registry{Blobs: registry.Dir(filepath.Join(lc.StateDir, "models"))}
 	rep, err := trainModel(ctx, store, reg, ledger.TenantID(*tenant), cfg.AsOf, 1)
 	if err != nil {
 		return err
 	}
 	printTraining(stdout, rep)
 
-	next := at.Add(24 * time.Hour)
-	fmt.Fprintf(stdout, "\n== 8. The worklist the next morning (%s): ordered by the value of acting now\n", next.Format(time.RFC3339))
-	fmt.Fprintln(stdout, "   (values in USD; CAD and EUR at fixed demo rates 0.71 and 1.08)")
-	pc, err := priorityConfig(worklistFlags{currency: "USD", rates: "CAD=0.71,EUR=1.08", lift: 0.5})
+	demo, err := newCycleDemo(ctx, stdout, store, ledger.TenantID(*tenant), cfg.Seed, *dir)
 	if err != nil {
 		return err
 	}
-	wl, version, err := buildWorklist(ctx, store, reg, ledger.TenantID(*tenant), next, pc)
+	first := cfg.AsOf.AddDate(0, 0, 1)
+	for first.Weekday() == time.Saturday || first.Weekday() == time.Sunday {
+		first = first.AddDate(0, 0, 1)
+	}
+	fmt.Fprintln(stdout, "\n== 6. The contact points' consent, as imported, into the consent ledger the dispatch gate reads")
+	if err := seedConsent(ctx, stdout, store, ledger.TenantID(*tenant), first); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(stdout, "\n== 7. Day 1, %s: the daily run on Step Functions (recoup-daily, then one recoup-cycle execution per customer)\n", first.Format("Mon 2 Jan 2006"))
+	fmt.Fprintf(stdout, "   the stack's clock is set to %s; every Lambda reads it (%s)\n", first.Add(dailyRunHour*time.Hour).Format(time.RFC3339), lc.ClockFile())
+	demo.runner.progress = stdout
+	day1, err := demo.runDay(ctx, first, 1)
+	demo.runner.progress = nil
 	if err != nil {
 		return err
 	}
-	printWorklist(stdout, wl, version, next, 10)
+	if err := printWave(stdout, day1.wave); err != nil {
+		return err
+	}
+	if err := printSamples(stdout, demo.outbox, day1.wave); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(stdout, "\n== 8. The day's engagement on the Kinesis stream: the engagement Lambda applies it and wakes the waiting cycles")
+	fmt.Fprintf(stdout, "   %d events for the %d e-mails, texts and calls sent (written to %s/engagement-day-01.jsonl)\n", len(day1.events), len(day1.contacted), *dir)
+	if err := printEventTypes(stdout, day1.events); err != nil {
+		return err
+	}
+	printReplanned(stdout, day1)
+	cfgAWS, err := awsconfig.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if err := printDeadLetters(ctx, stdout, cfgAWS); err != nil {
+		return err
+	}
+
+	end := cfg.AsOf.AddDate(0, 0, 30)
+	fmt.Fprintf(stdout, "\n== 9. Every business day to %s: the daily run, then that day's engagement\n", end.Format("Mon 2 Jan 2006"))
+	printDayLine(stdout, first, day1)
+	n := 1
+	for date := first.AddDate(0, 0, 1); !date.After(end); date = date.AddDate(0, 0, 1) {
+		if date.Weekday() == time.Saturday || date.Weekday() == time.Sunday {
+			continue
+		}
+		n++
+		dy, err := demo.runDay(ctx, date, n)
+		if err != nil {
+			return fmt.Errorf("day %d (%s): %w", n, date.Format("2006-01-02"), err)
+		}
+		printDayLine(stdout, date, dy)
+	}
+	after, err := demo.textsAfterStop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "   %d numbers replied STOP; texts sent to them afterwards: %d\n", len(demo.stops), after)
+	if after != 0 {
+		return fmt.Errorf("%d texts went to numbers after they replied STOP", after)
+	}
+	if err := printPending(ctx, stdout, demo.runner, ledger.TenantID(*tenant)); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(stdout, "\n== 10. KPIs before and after the 30 days")
+	if err := printKPIComparison(ctx, stdout, store, ledger.TenantID(*tenant), cfg.AsOf, end); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "   Payments in the simulation come only from customers answering the cycle's contacts (the portfolio's")
+	fmt.Fprintln(stdout, "   response model); what they would have paid unprompted is not simulated, so \"no cycle\" is the ledger")
+	fmt.Fprintln(stdout, "   left to age. `recoup outbox` lists every message; the stack's clock stays at the demo's last day.")
 	return nil
 }

@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"worklist":   {"worklist --tenant T [--at TIME] [--rates CODE=RATE,...] [--top N]   the collectors' worklist by value of acting", runWorklist},
 	"shadow":     {"shadow import --tenant T FILE.csv | report --tenant T [--since DATE] [--format text|json]   pilot mode: the team's actions beside the recommendations", runShadow},
 	"tenant":     {"tenant put (--file F | --demo) | show --tenant T   store or show a tenant's profile (name, disclosures, strategy, pilot segments)", runTenant},
+	"daily":      {"daily --tenant T [--as-of TIME] [--wait D]   run the daily collection run on the local stack and say what each cycle did", runDaily},
 	"outbox":     {"outbox [--channel email|sms|voice,...] [--customer C] [--tenant T] [--since TIME] [--format text|json] [--limit N] [--file F]   what the local stack's fake senders sent", runOutbox},
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/recoup-dev/recoup/shared/approval"
 	"github.com/recoup-dev/recoup/shared/approval/sfn"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/clock"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 )
 
@@ -47,6 +48,6 @@ func build(ctx context.Context, log *slog.Logger) (*approval.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc.Log = log
+	svc.Log, svc.Now = log, clock.FromEnv(os.Getenv, log)
 	return svc, nil
 }

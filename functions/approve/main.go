@@ -58,7 +58,7 @@ func build(ctx context.Context, log *slog.Logger) (*approval.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc.Log = log
+	svc.Log, svc.Now = log, env.Now
 	api, err := approval.NewAPI(svc)
 	if err != nil {
 		return nil, err

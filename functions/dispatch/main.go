@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/clock"
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/dispatch"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
@@ -40,5 +41,10 @@ func build(ctx context.Context) (*dispatch.Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dynamo.NewGate(awsconfig.DynamoDB(cfg), awsconfig.TablePrefix(), engines)
+	gate, err := dynamo.NewGate(awsconfig.DynamoDB(cfg), awsconfig.TablePrefix(), engines)
+	if err != nil {
+		return nil, err
+	}
+	gate.Now = clock.FromEnv(os.Getenv, nil)
+	return gate, nil
 }

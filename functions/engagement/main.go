@@ -18,6 +18,7 @@ import (
 
 	"github.com/recoup-dev/recoup/shared/approval/sfn"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/clock"
 	"github.com/recoup-dev/recoup/shared/cycle"
 	"github.com/recoup-dev/recoup/shared/engagement"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
@@ -63,7 +64,7 @@ func build(ctx context.Context, log *slog.Logger) (*engagement.Consumer, error) 
 	if err != nil {
 		return nil, err
 	}
-	c.DLQ, c.Log = sink, log
+	c.DLQ, c.Log, c.Now = sink, log, clock.FromEnv(os.Getenv, log)
 	// With the cycle's state machine named, a re-plan event wakes the
 	// customer's waiting execution at once.
 	if machine := os.Getenv("RECOUP_CYCLE_STATE_MACHINE"); machine != "" {
@@ -75,7 +76,7 @@ func build(ctx context.Context, log *slog.Logger) (*engagement.Consumer, error) 
 		if err != nil {
 			return nil, err
 		}
-		c.Replanner = &cycle.Waker{Runs: runs, Executions: ex, Machine: machine, Now: time.Now}
+		c.Replanner = &cycle.Waker{Runs: runs, Executions: ex, Machine: machine, Now: c.Now}
 	}
 	// RECOUP_EVENT_ID_TTL: how long applied event ids are remembered; must
 	// exceed the stream's retention (default 8 days).

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -21,7 +20,7 @@ func main() {
 		Runs:       wire.Must(env.Runs()),
 		Executions: wire.Must(env.Executions()),
 		Replans:    wire.Must(env.Engagement()),
-		Now:        time.Now,
+		Now:        env.Now,
 	}
 	lambda.Start(p.Park)
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -31,7 +30,7 @@ func main() {
 			}
 			return prof.StrategyConfig(), nil
 		},
-		Now: time.Now,
+		Now: env.Now,
 	}
 	lambda.Start(p.Plan)
 }

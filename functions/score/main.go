@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -19,6 +18,6 @@ func main() {
 	led := wire.Must(env.Ledger())
 	eng := wire.Must(env.Engagement())
 	s := &cycle.Scorer{Accounts: led, Engagement: eng, Models: wire.Must(env.Models()),
-		Profiles: wire.Must(env.Profiles()), Now: time.Now}
+		Profiles: wire.Must(env.Profiles()), Now: env.Now}
 	lambda.Start(s.Score)
 }

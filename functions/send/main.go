@@ -12,7 +12,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -37,8 +36,10 @@ func main() {
 	}
 	engines := wire.Must(compliance.LoadEngines(overrides, "."))
 	gate := wire.Must(dynamo.NewGate(env.DB, env.Prefix, engines))
+	gate.Now = env.Now // the attempt's time is checked against the clock it was made by
 	sends := wire.Must(dynamo.NewSends(env.DB, env.Prefix))
 	d := wire.Must(sender.NewDeliverer(gate, sends, wire.Must(senders(env))))
+	d.Now = env.Now
 	profiles := wire.Must(env.Profiles())
 	s := &cycle.Sender{
 		Accounts:  wire.Must(env.Ledger()),
@@ -52,7 +53,7 @@ func main() {
 			}
 			return p.Collector
 		},
-		Now: time.Now,
+		Now: env.Now,
 	}
 	lambda.Start(s.Send)
 }

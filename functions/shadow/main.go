@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -17,6 +16,6 @@ import (
 func main() {
 	env := wire.Must(wire.Load(context.Background()))
 	store := wire.Must(dynamo.NewShadow(env.DB, env.Prefix))
-	r := wire.Must(shadow.NewRecorder(store, time.Now))
+	r := wire.Must(shadow.NewRecorder(store, env.Now))
 	lambda.Start(r.Handle)
 }

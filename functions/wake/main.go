@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -21,7 +20,7 @@ func main() {
 		Runs:       wire.Must(env.Runs()),
 		Executions: wire.Must(env.Executions()),
 		Machine:    wire.Must(env.Required("RECOUP_CYCLE_STATE_MACHINE", "the collection cycle's state machine ARN")),
-		Now:        time.Now,
+		Now:        env.Now,
 	}
 	lambda.Start(w.Wake)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -23,8 +22,9 @@ func main() {
 		Engagement: wire.Must(env.Engagement()),
 		Models:     wire.Must(env.Models()),
 		Profiles:   wire.Must(env.Profiles()),
+		Runs:       wire.Must(env.Runs()),
 		Limit:      wire.Must(limit(env)),
-		Now:        time.Now,
+		Now:        env.Now,
 	}
 	lambda.Start(l.List)
 }

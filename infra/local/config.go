@@ -332,11 +332,16 @@ func (c Config) pidsDir() string            { return filepath.Join(c.StateDir, "
 func (c Config) binDir() string             { return filepath.Join(c.StateDir, "bin") }
 func (c Config) logFile(name string) string { return filepath.Join(c.logsDir(), name+".log") }
 func (c Config) pidFile(name string) string { return filepath.Join(c.pidsDir(), name+".pid") }
-func (c Config) lockFile() string           { return filepath.Join(c.StateDir, "stack.lock") }
-func (c Config) lambdaHostBinary() string   { return filepath.Join(c.binDir(), "lambdahost") }
-func (c Config) sqsBinary() string          { return filepath.Join(c.binDir(), "sqslocal") }
-func (c Config) outboxBinary() string       { return filepath.Join(c.binDir(), "outbox") }
-func (c Config) bedrockBinary() string      { return filepath.Join(c.binDir(), "bedrock") }
+
+// ClockFile is the simulated clock the stack's functions read
+// (RECOUP_CLOCK_FILE, shared/clock); absent, they read the wall clock.
+func (c Config) ClockFile() string { return filepath.Join(c.StateDir, "clock.json") }
+
+func (c Config) lockFile() string         { return filepath.Join(c.StateDir, "stack.lock") }
+func (c Config) lambdaHostBinary() string { return filepath.Join(c.binDir(), "lambdahost") }
+func (c Config) sqsBinary() string        { return filepath.Join(c.binDir(), "sqslocal") }
+func (c Config) outboxBinary() string     { return filepath.Join(c.binDir(), "outbox") }
+func (c Config) bedrockBinary() string    { return filepath.Join(c.binDir(), "bedrock") }
 func (c Config) lambdaHostPackageDir() string {
 	return filepath.Join(c.RepoRoot, "infra", "local", "cmd", "lambdahost")
 }

@@ -2,8 +2,11 @@ package local
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,6 +190,11 @@ func dynamoDBCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, err
 		args = append(args, "-dbPath", data)
 	} else {
 		args = append(args, "-inMemory")
+		// A simulated clock left by a demo belongs to the data that is
+		// gone: the new tables start on the wall clock.
+		if err := os.Remove(cfg.ClockFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
 	}
 	args = append(args, "-port", strconv.Itoa(cfg.DynamoDBPort), "-disableTelemetry")
 	cmd := exec.Command("java", args...)
@@ -311,7 +319,23 @@ func sfnCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, error) {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
+	// The journal names executions whose runs, tokens and approvals live
+	// in DynamoDB; with tables in memory they are gone, and so must be the
+	// names, or today's cycles could not start again.
+	if !cfg.DynamoDBPersist {
+		if err := os.Remove(filepath.Join(data, sfnlocal.JournalFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	invoke, err := longestFunctionTimeout(cfg.LambdaHostConfigPath())
+	if err != nil {
+		return nil, err
+	}
 	opts := sfnlocal.Options{
+		// An invocation the Lambda host does not answer within the longest
+		// function timeout has been lost on the way: fail it so the
+		// state's Retry runs, as Step Functions does.
+		InvokeTimeout:  invoke + 10*time.Second,
 		Port:           cfg.SFNPort,
 		StateDir:       data,
 		LambdaEndpoint: cfg.LambdaEndpoint(),
@@ -325,6 +349,28 @@ func sfnCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, error) {
 	cmd.Dir = cfg.Dir
 	cmd.Env = append(serviceEnv(cfg), "NO_COLOR=1")
 	return cmd, nil
+}
+
+// longestFunctionTimeout reads the Lambda host's config for its longest
+// function timeout.
+func longestFunctionTimeout(path string) (time.Duration, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("lambda host config: %w", err)
+	}
+	var c struct {
+		Functions []struct {
+			Timeout int `json:"timeout_seconds"`
+		} `json:"functions"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return 0, fmt.Errorf("lambda host config %s: %w", path, err)
+	}
+	longest := 3 // Lambda's default
+	for _, f := range c.Functions {
+		longest = max(longest, f.Timeout)
+	}
+	return time.Duration(longest) * time.Second, nil
 }
 
 // outboxCommand builds ./infra/local/cmd/outbox into <state>/bin/outbox and

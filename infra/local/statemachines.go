@@ -22,6 +22,12 @@ const localRoleARN = "arn:aws:iam::" + Account + ":role/recoup-local-stepfunctio
 // (cycle, daily) has on the local stack: recoup-cycle, recoup-daily.
 func StateMachineName(name string) string { return "recoup-" + name }
 
+// StateMachineARN is the ARN of the state machine statemachine.<name> on
+// the local stack.
+func StateMachineARN(name string) string {
+	return "arn:aws:states:" + Region + ":" + Account + ":stateMachine:" + StateMachineName(name)
+}
+
 // functionForPlaceholder is the Lambda function a definition placeholder
 // stands for: ScoreFunctionArn is the function "score". Deriving it keeps a
 // new Task state from needing a table entry here; a placeholder of another

@@ -32,13 +32,16 @@ type DailyInput struct {
 // DailyList is the Worklist step's result ($.worklist): the customers to
 // wake or start, most valuable first.
 type DailyList struct {
-	Model string         `json:"model"`
-	Items []WakeInput    `json:"items"`
-	Count int            `json:"count"`
-	Left  int            `json:"left_for_tomorrow,omitempty"`
-	Drift bool           `json:"drift_alarm,omitempty"`
-	At    time.Time      `json:"at"`
-	Modes map[string]int `json:"modes,omitempty"`
+	Model string      `json:"model"`
+	Items []WakeInput `json:"items"`
+	Count int         `json:"count"`
+	Left  int         `json:"left_for_tomorrow,omitempty"`
+	Drift bool        `json:"drift_alarm,omitempty"`
+	// Waiting counts the customers left off because their cycle waits
+	// for a planned time still to come.
+	Waiting int            `json:"waiting,omitempty"`
+	At      time.Time      `json:"at"`
+	Modes   map[string]int `json:"modes,omitempty"`
 }
 
 // DefaultDailyLimit caps the customers one daily run wakes. Step
@@ -53,8 +56,12 @@ type Lister struct {
 	Engagement EngagementReader
 	Models     ModelSource
 	Profiles   Profiles
-	Limit      int
-	Now        func() time.Time
+	// Runs, when set, leaves off customers whose cycle waits for a time
+	// still to come: its own timer wakes it, so the list (capped by the
+	// execution's 256 KB) holds only the customers who need the run.
+	Runs  RunLister
+	Limit int
+	Now   func() time.Time
 }
 
 // List builds the day's worklist.
@@ -110,6 +117,21 @@ func (l *Lister) List(ctx context.Context, in DailyInput) (DailyList, error) {
 	}
 	for _, u := range wl.Unreachable {
 		customers = append(customers, u.Customer)
+	}
+	if l.Runs != nil {
+		runs, err := l.Runs.Runs(ctx, in.Tenant, customers)
+		if err != nil {
+			return DailyList{}, Transient{fmt.Errorf("cycle: worklist of %s: runs: %w", in.Tenant, err)}
+		}
+		kept := customers[:0]
+		for _, c := range customers {
+			if r, ok := runs[c]; ok && r.Token != "" && r.Until.After(at) {
+				out.Waiting++
+				continue
+			}
+			kept = append(kept, c)
+		}
+		customers = kept
 	}
 	for _, c := range customers {
 		if len(out.Items) == limit {

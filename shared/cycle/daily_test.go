@@ -117,4 +117,31 @@ func TestLister(t *testing.T) {
 	if _, err := l.List(context.Background(), DailyInput{Tenant: ""}); err == nil {
 		t.Error("a list without a tenant was built")
 	}
+
+	// Cycles waiting for a time still to come are left to their timers;
+	// one whose time has passed, one busy and one never started are listed.
+	first, second, third, fourth := got.Items[0].Customer, got.Items[1].Customer, got.Items[2].Customer, got.Items[3].Customer
+	runs := &memRuns{}
+	for _, r := range []Run{
+		{Customer: first, Execution: "e1", Token: "t1", Until: at.Add(48 * time.Hour)},
+		{Customer: second, Execution: "e2", Token: "t2", Until: at.Add(-time.Minute)},
+		{Customer: third, Execution: "e3"},
+		{Customer: "C-NOT-OPEN", Execution: "e5", Token: "t5", Until: at.Add(time.Hour)},
+	} {
+		r.Tenant, r.At = "acme", end
+		_ = runs.Put(context.Background(), r)
+	}
+	l.Limit, l.Runs = 0, runs
+	left, err := l.List(context.Background(), DailyInput{Tenant: "acme", AsOf: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, it := range left.Items {
+		listed[it.Customer] = true
+	}
+	if left.Waiting != 1 || len(left.Items) != len(open)-1 || listed[first] || !listed[second] || !listed[third] || !listed[fourth] {
+		t.Errorf("with runs: %d listed, %d waiting; listed %s %t, %s %t, %s %t, %s %t; want all but the one waiting for its time",
+			len(left.Items), left.Waiting, first, listed[first], second, listed[second], third, listed[third], fourth, listed[fourth])
+	}
 }

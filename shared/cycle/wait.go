@@ -29,9 +29,19 @@ type Runs interface {
 	Get(ctx context.Context, t ledger.TenantID, customer string) (Run, bool, error)
 	// Put records r as the customer's current run.
 	Put(ctx context.Context, r Run) error
+	// Begin records r, a run just started, unless the customer's record
+	// is already of r's execution: a cycle can reach Park, and record its
+	// token, before the starter records the start.
+	Begin(ctx context.Context, r Run) error
 	// TakeToken clears the run's token if it is still token, and reports
 	// whether it did: of two wakers only one may send it.
 	TakeToken(ctx context.Context, t ledger.TenantID, customer, token string) (bool, error)
+}
+
+// RunLister reads many customers' runs at once, for the daily run.
+type RunLister interface {
+	// Runs returns the runs of customers that have one, by customer.
+	Runs(ctx context.Context, t ledger.TenantID, customers []string) (map[string]Run, error)
 }
 
 // Executions is the part of Step Functions the cycle drives.
@@ -133,10 +143,12 @@ type WakeInput struct {
 	Start bool      `json:"start,omitempty"`
 }
 
-// Woken says what Wake did.
+// Woken says what Wake did, and for whom: it is all a daily run keeps of
+// each customer, so a thousand of them fit in an execution's 256 KB.
 type Woken struct {
-	Action    string `json:"action"` // woken, started, running, none
+	Action    string `json:"action"` // woken, started, running, waiting, none
 	Execution string `json:"execution,omitempty"`
+	Customer  string `json:"customer"`
 }
 
 // Waker wakes or starts customers' cycles.
@@ -150,6 +162,15 @@ type Waker struct {
 // Wake wakes the customer's waiting execution, or starts one when asked
 // and none is running.
 func (w *Waker) Wake(ctx context.Context, in WakeInput) (Woken, error) {
+	out, err := w.wake(ctx, in)
+	if err != nil {
+		return Woken{}, err
+	}
+	out.Customer = in.Customer
+	return out, nil
+}
+
+func (w *Waker) wake(ctx context.Context, in WakeInput) (Woken, error) {
 	if err := in.Ref.Check(); err != nil {
 		return Woken{}, err
 	}
@@ -160,6 +181,12 @@ func (w *Waker) Wake(ctx context.Context, in WakeInput) (Woken, error) {
 	r, found, err := w.Runs.Get(ctx, in.Tenant, in.Customer)
 	if err != nil {
 		return Woken{}, Transient{fmt.Errorf("cycle: wake %s: %w", in.Customer, err)}
+	}
+	if found && r.Token != "" && in.Start && r.Until.After(now) {
+		// The daily run leaves a cycle waiting for its planned time: its
+		// own timer wakes it then, and an event sooner. It wakes only
+		// those whose time has passed (a timer lost with its server).
+		return Woken{Action: "waiting", Execution: r.Execution}, nil
 	}
 	if found && r.Token != "" {
 		woke, err := resume(ctx, w.Runs, w.Executions, r, Wake{Reason: in.Reason, At: now})
@@ -200,7 +227,7 @@ func (w *Waker) Wake(ctx context.Context, in WakeInput) (Woken, error) {
 	if err != nil {
 		return Woken{}, Transient{fmt.Errorf("cycle: start %s: %w", in.Customer, err)}
 	}
-	if err := w.Runs.Put(ctx, Run{Tenant: in.Tenant, Customer: in.Customer, Execution: arn, At: now}); err != nil {
+	if err := w.Runs.Begin(ctx, Run{Tenant: in.Tenant, Customer: in.Customer, Execution: arn, At: now}); err != nil {
 		return Woken{}, Transient{fmt.Errorf("cycle: start %s: record the run: %w", in.Customer, err)}
 	}
 	return Woken{Action: "started", Execution: arn}, nil

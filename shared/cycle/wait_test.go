@@ -37,6 +37,28 @@ func (m *memRuns) Put(_ context.Context, r Run) error {
 	return nil
 }
 
+func (m *memRuns) Begin(ctx context.Context, r Run) error {
+	m.mu.Lock()
+	cur, ok := m.runs[string(r.Tenant)+"/"+r.Customer]
+	m.mu.Unlock()
+	if ok && cur.Execution == r.Execution {
+		return nil
+	}
+	return m.Put(ctx, r)
+}
+
+func (m *memRuns) Runs(_ context.Context, t ledger.TenantID, customers []string) (map[string]Run, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]Run{}
+	for _, c := range customers {
+		if r, ok := m.runs[string(t)+"/"+c]; ok {
+			out[c] = r
+		}
+	}
+	return out, nil
+}
+
 func (m *memRuns) TakeToken(_ context.Context, t ledger.TenantID, c, token string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -55,6 +77,8 @@ type fakeExecutions struct {
 	tasks   map[string]string // live token → execution
 	sendErr error
 	sent    []string // outputs
+	// onStart runs as an execution starts: the cycle racing its starter.
+	onStart func(arn string)
 	started []string // names
 }
 
@@ -71,6 +95,9 @@ func (f *fakeExecutions) Start(_ context.Context, machine, name string, input []
 		return "", errors.New("bad input " + string(input))
 	}
 	f.running[arn] = true
+	if f.onStart != nil {
+		f.onStart(arn)
+	}
 	f.started = append(f.started, name)
 	return arn, nil
 }
@@ -116,18 +143,24 @@ func TestWake(t *testing.T) {
 		err     bool
 	}{
 		{name: "parked: woken", run: &Run{Execution: exec, Token: "tok"}, running: true, task: true,
-			in: WakeInput{Ref: ref, Reason: "payment received"}, want: Woken{"woken", exec}, sent: 1},
+			in: WakeInput{Ref: ref, Reason: "payment received"}, want: Woken{Action: "woken", Execution: exec, Customer: "C1"}, sent: 1},
+		{name: "parked, daily run before its time: left waiting", run: &Run{Execution: exec, Token: "tok", Until: now.Add(time.Hour)}, running: true, task: true,
+			in: WakeInput{Ref: ref, Reason: "daily", Start: true, Mode: ModeLive, AsOf: now}, want: Woken{Action: "waiting", Execution: exec, Customer: "C1"}, token: "tok"},
+		{name: "parked, daily run after its time: woken", run: &Run{Execution: exec, Token: "tok", Until: now.Add(-time.Minute)}, running: true, task: true,
+			in: WakeInput{Ref: ref, Reason: "daily", Start: true, Mode: ModeLive, AsOf: now}, want: Woken{Action: "woken", Execution: exec, Customer: "C1"}, sent: 1},
+		{name: "parked before its time, an event: woken", run: &Run{Execution: exec, Token: "tok", Until: now.Add(time.Hour)}, running: true, task: true,
+			in: WakeInput{Ref: ref, Reason: "payment received"}, want: Woken{Action: "woken", Execution: exec, Customer: "C1"}, sent: 1},
 		{name: "busy, not parked: left to plan", run: &Run{Execution: exec}, running: true,
-			in: WakeInput{Ref: ref, Reason: "x", Start: true, Mode: ModeLive}, want: Woken{"running", exec}},
+			in: WakeInput{Ref: ref, Reason: "x", Start: true, Mode: ModeLive}, want: Woken{Action: "running", Execution: exec, Customer: "C1"}},
 		{name: "parked token timed out, execution replanning", run: &Run{Execution: exec, Token: "tok"}, running: true,
-			in: WakeInput{Ref: ref, Reason: "x"}, want: Woken{"running", exec}},
-		{name: "no run, event: nothing to wake", in: WakeInput{Ref: ref, Reason: "x"}, want: Woken{Action: "none"}},
+			in: WakeInput{Ref: ref, Reason: "x"}, want: Woken{Action: "running", Execution: exec, Customer: "C1"}},
+		{name: "no run, event: nothing to wake", in: WakeInput{Ref: ref, Reason: "x"}, want: Woken{Action: "none", Customer: "C1"}},
 		{name: "no run, daily: started", in: WakeInput{Ref: ref, Reason: "daily", Start: true, Mode: ModeLive, AsOf: now},
-			want: Woken{"started", "arn:aws:states:us-east-1:000000000000:execution:recoup-cycle:acme-C1-20260310"}},
+			want: Woken{Action: "started", Execution: "arn:aws:states:us-east-1:000000000000:execution:recoup-cycle:acme-C1-20260310", Customer: "C1"}},
 		{name: "ended run, daily: a new one", run: &Run{Execution: exec}, in: WakeInput{Ref: ref, Reason: "daily", Start: true, Mode: ModeShadow, AsOf: now},
-			want: Woken{"started", "arn:aws:states:us-east-1:000000000000:execution:recoup-cycle:acme-C1-20260310"}},
+			want: Woken{Action: "started", Execution: "arn:aws:states:us-east-1:000000000000:execution:recoup-cycle:acme-C1-20260310", Customer: "C1"}},
 		{name: "today's ran and closed: none", run: &Run{Execution: "arn:aws:states:us-east-1:000000000000:execution:recoup-cycle:acme-C1-20260310"},
-			in: WakeInput{Ref: ref, Reason: "daily", Start: true, Mode: ModeLive, AsOf: now}, want: Woken{Action: "none"}},
+			in: WakeInput{Ref: ref, Reason: "daily", Start: true, Mode: ModeLive, AsOf: now}, want: Woken{Action: "none", Customer: "C1"}},
 		{name: "Step Functions down: transient, token kept", run: &Run{Execution: exec, Token: "tok"}, running: true, task: true,
 			sendErr: errors.New("connection refused"), in: WakeInput{Ref: ref, Reason: "x"}, token: "tok", err: true},
 		{name: "bad mode", in: WakeInput{Ref: ref, Start: true, Mode: "loud"}, err: true},
@@ -238,5 +271,25 @@ func TestExecutionName(t *testing.T) {
 	}
 	if ExecutionName("acme", "C.1", day) == ExecutionName("acme", "C_1", day) {
 		t.Error("two customers share a name")
+	}
+}
+
+// TestWakeStartRacesPark: a cycle that reaches Park (and records its
+// token) before its starter records the start keeps its token, so the
+// next wake still finds it.
+func TestWakeStartRacesPark(t *testing.T) {
+	now := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
+	runs := &memRuns{}
+	ex := &fakeExecutions{running: map[string]bool{}, tasks: map[string]string{}}
+	ex.onStart = func(arn string) {
+		_ = runs.Put(context.Background(), Run{Tenant: "acme", Customer: "C1", Execution: arn, Token: "tok", Until: now.Add(time.Hour), At: now})
+	}
+	w := &Waker{Runs: runs, Executions: ex, Machine: machine, Now: func() time.Time { return now }}
+	got, err := w.Wake(context.Background(), WakeInput{Ref: Ref{Tenant: "acme", Customer: "C1"}, Reason: "daily", Start: true, Mode: ModeLive, AsOf: now})
+	if err != nil || got.Action != "started" {
+		t.Fatalf("wake: %+v, %v; want started", got, err)
+	}
+	if r, _, _ := runs.Get(context.Background(), "acme", "C1"); r.Token != "tok" || r.Execution != got.Execution {
+		t.Errorf("run after the start %+v: the parked cycle's token was lost", r)
 	}
 }

@@ -8,13 +8,15 @@ import (
 // Disclosures are the statements every planned message carries: the
 // mini-Miranda and debt-collector notices (required of collectors and, in
 // California, of creditors), an opt-out for email and texts, caller identity
-// and a callback number for calls.
+// and a callback number for calls, live or artificial.
 func Disclosures(ch compliance.Channel) []compliance.Disclosure {
 	d := []compliance.Disclosure{compliance.DisclosureMiniMiranda, compliance.DisclosureDebtCollector}
 	switch ch {
 	case compliance.ChannelEmail, compliance.ChannelSMS:
 		d = append(d, compliance.DisclosureOptOut)
-	case compliance.ChannelCall:
+	case compliance.ChannelCall, compliance.ChannelAIVoice:
+		// An artificial voice must also name the business and a callback
+		// number (TCPA 64.1200(b)).
 		d = append(d, compliance.DisclosureCallerIdentity, compliance.DisclosureCallbackNumber)
 	}
 	return d

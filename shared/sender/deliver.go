@@ -313,6 +313,11 @@ func blockedReason(out dispatch.Outcome) string {
 func messageOf(req dispatch.Request, c Content) (Message, error) {
 	m := Message{Tenant: req.Tenant, Customer: req.Customer, AttemptID: req.AttemptID, Debt: req.Attempt.Debt,
 		Channel: req.Attempt.Channel, Content: c}
+	if m.Channel == compliance.ChannelLetter {
+		// The ERP prints from its own master data (see package letters):
+		// a letter goes to the customer, not to an address of ours.
+		return m, nil
+	}
 	to := strings.TrimSpace(req.Attempt.To)
 	if to == "" {
 		return m, fmt.Errorf("%w: attempt %s has no destination", ErrInvalid, req.AttemptID)

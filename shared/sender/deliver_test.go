@@ -275,6 +275,8 @@ func TestDeliverMessageComesFromTheGatesRequest(t *testing.T) {
 		{compliance.ChannelSMS, "(617) 555-0142", "+16175550142"},
 		{compliance.ChannelAIVoice, "tel:+1 617 555 0142", "+16175550142"},
 		{compliance.ChannelEmail, "Pat.Doe@Example.COM", "pat.doe@example.com"},
+		// The ERP prints a letter from its own master data.
+		{compliance.ChannelLetter, "", ""},
 	}
 	for _, tc := range tests {
 		s := &scriptSender{}
@@ -297,7 +299,7 @@ func TestDeliverRefusesBeforeTheGate(t *testing.T) {
 		req     dispatch.Request
 		wantErr error
 	}{
-		{"a channel with no sender", request("A1", compliance.ChannelLetter, "+16175550142"), sender.ErrNoSender},
+		{"a channel with no sender", request("A1", compliance.ChannelLetter, ""), sender.ErrNoSender},
 		{"no destination", request("A1", compliance.ChannelSMS, ""), sender.ErrInvalid},
 		{"an e-mail address for a text", request("A1", compliance.ChannelSMS, "pat@example.com"), sender.ErrInvalid},
 		{"a number for an e-mail", request("A1", compliance.ChannelEmail, "+16175550142"), sender.ErrInvalid},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/recoup-dev/recoup/shared/approval/sfn"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/clock"
 	"github.com/recoup-dev/recoup/shared/cycle"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/registry"
@@ -34,6 +35,9 @@ type Env struct {
 	Prefix string
 	Log    *slog.Logger
 	Getenv func(string) string
+	// Now is the clock the steps act at: the wall clock, or on the local
+	// stack the simulated clock RECOUP_CLOCK_FILE names (shared/clock).
+	Now func() time.Time
 }
 
 // Load reads the AWS configuration (AWS_ENDPOINT_URL_* select the local
@@ -43,8 +47,9 @@ func Load(ctx context.Context) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	return &Env{AWS: cfg, DB: awsconfig.DynamoDB(cfg), Prefix: awsconfig.TablePrefix(),
-		Log: slog.New(slog.NewJSONHandler(os.Stderr, nil)), Getenv: os.Getenv}, nil
+		Log: log, Getenv: os.Getenv, Now: clock.FromEnv(os.Getenv, log)}, nil
 }
 
 // Must ends a cold start that cannot build its function, with the reason

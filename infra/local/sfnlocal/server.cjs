@@ -13,7 +13,7 @@
  *
  *   node sfnlocal/server.cjs [--port 8083] [--state-dir DIR]
  *        [--lambda-endpoint http://127.0.0.1:9001] [--region us-east-1]
- *        [--account 000000000000] [--wait-scale 1]
+ *        [--account 000000000000] [--wait-scale 1] [--invoke-timeout 900]
  *
  *   --port N             TCP port on 127.0.0.1 (0 picks a free one). Once it
  *                        listens the server prints one line
@@ -34,6 +34,12 @@
  *                        NOT scale Lambda run time, the timeouts of
  *                        request-response Lambda tasks (they measure real
  *                        work) or Retry intervals.
+ *   --invoke-timeout S   seconds (> 0) one Lambda Invoke may take before it
+ *                        fails as Lambda.SdkClientException, so a request
+ *                        lost on the way never leaves a task waiting for
+ *                        ever; the state's Retry then decides (default 900,
+ *                        Lambda's longest function timeout). Set it above the
+ *                        longest timeout of the functions the machines call.
  *
  * How tasks run. The interpreter's own Lambda call cannot do callbacks, has a
  * 60 s default Task timeout (AWS: 99999999 s) and cannot scale time, so every
@@ -107,7 +113,7 @@ const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PEN
 // Options
 
 function usage() {
-  return 'usage: server.cjs [--port N] [--state-dir DIR] [--lambda-endpoint URL] [--region R] [--account A] [--wait-scale F]';
+  return 'usage: server.cjs [--port N] [--state-dir DIR] [--lambda-endpoint URL] [--region R] [--account A] [--wait-scale F] [--invoke-timeout S]';
 }
 
 function parseArgs(argv) {
@@ -118,8 +124,9 @@ function parseArgs(argv) {
     region: 'us-east-1',
     account: '000000000000',
     waitScale: 1,
+    invokeTimeout: 900,
   };
-  const names = { '--port': 'port', '--state-dir': 'stateDir', '--lambda-endpoint': 'lambdaEndpoint', '--region': 'region', '--account': 'account', '--wait-scale': 'waitScale' };
+  const names = { '--port': 'port', '--state-dir': 'stateDir', '--lambda-endpoint': 'lambdaEndpoint', '--region': 'region', '--account': 'account', '--wait-scale': 'waitScale', '--invoke-timeout': 'invokeTimeout' };
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i];
     let value;
@@ -144,6 +151,8 @@ function parseArgs(argv) {
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error('--port must be 0..65535');
   opts.waitScale = Number(opts.waitScale);
   if (!Number.isFinite(opts.waitScale) || opts.waitScale <= 0) throw new Error('--wait-scale must be a number > 0');
+  opts.invokeTimeout = Number(opts.invokeTimeout);
+  if (!Number.isFinite(opts.invokeTimeout) || opts.invokeTimeout <= 0) throw new Error('--invoke-timeout must be a number of seconds > 0');
   if (!/^\d{12}$/.test(opts.account)) throw new Error('--account must be 12 digits');
   if (!/^[a-z0-9-]+$/.test(opts.region)) throw new Error('--region is not a region name');
   try {
@@ -1257,6 +1266,14 @@ async function main() {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     // The definition's Retry decides about retries, not the SDK.
     maxAttempts: 1,
+    // A request that gets no answer fails (Lambda.SdkClientException)
+    // instead of holding its task for ever; many executions invoke at
+    // once, so the agent may open more than the SDK's default 50 sockets.
+    requestHandler: {
+      requestTimeout: opts.invokeTimeout * 1000,
+      throwOnRequestTimeout: true,
+      httpAgent: { maxSockets: 256 },
+    },
   });
   journal = new Journal(opts.stateDir ? path.resolve(opts.stateDir) : '');
   loadJournal();

@@ -60,6 +60,9 @@ import (
 	"time"
 )
 
+// JournalFile is the journal's name in Options.StateDir.
+const JournalFile = "sfnlocal.jsonl"
+
 // DefaultPort is the port the server listens on without --port (the port
 // AWS's own Step Functions Local used).
 const DefaultPort = 8083
@@ -101,6 +104,10 @@ type Options struct {
 	Account string
 	// WaitScale multiplies demo time (see the package comment); 0 means 1.
 	WaitScale float64
+	// InvokeTimeout bounds one Lambda Invoke (--invoke-timeout); a request
+	// that gets no answer in time fails as Lambda.SdkClientException and
+	// the state's Retry decides. 0 means Lambda's longest, 15 minutes.
+	InvokeTimeout time.Duration
 }
 
 // Args are the command-line arguments for server.cjs (without the script).
@@ -128,6 +135,9 @@ func (o Options) args(port int) []string {
 	}
 	if o.WaitScale != 0 {
 		args = append(args, "--wait-scale", strconv.FormatFloat(o.WaitScale, 'g', -1, 64))
+	}
+	if o.InvokeTimeout > 0 {
+		args = append(args, "--invoke-timeout", strconv.FormatFloat(o.InvokeTimeout.Seconds(), 'g', -1, 64))
 	}
 	return args
 }

@@ -20,11 +20,13 @@ type RunsAPI interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	batchGetter
 }
 
 var (
 	_ RunsAPI            = (*dynamodb.Client)(nil)
 	_ cycle.Runs         = (*Runs)(nil)
+	_ cycle.RunLister    = (*Runs)(nil)
 	_ cycle.ReplanReader = (*Engagement)(nil)
 )
 
@@ -85,20 +87,54 @@ func (r *Runs) Get(ctx context.Context, t ledger.TenantID, customer string) (cyc
 	if len(out.Item) == 0 {
 		return cycle.Run{}, false, nil
 	}
+	run, err := decodeRun(t, customer, out.Item)
+	return run, err == nil, err
+}
+
+func decodeRun(t ledger.TenantID, customer string, item map[string]types.AttributeValue) (cycle.Run, error) {
 	var it runItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return cycle.Run{}, false, fmt.Errorf("decode the run of %s: %w", customer, err)
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return cycle.Run{}, fmt.Errorf("decode the run of %s: %w", customer, err)
+	}
+	if customer == "" {
+		customer = it.Customer
 	}
 	run := cycle.Run{Tenant: t, Customer: customer, Execution: it.Execution, Token: it.Token}
+	var err error
 	if run.At, err = parseInstant("at", it.At); err != nil {
-		return cycle.Run{}, false, fmt.Errorf("run of %s: %w", customer, err)
+		return cycle.Run{}, fmt.Errorf("run of %s: %w", customer, err)
 	}
 	if it.Until != "" {
 		if run.Until, err = parseInstant("until", it.Until); err != nil {
-			return cycle.Run{}, false, fmt.Errorf("run of %s: %w", customer, err)
+			return cycle.Run{}, fmt.Errorf("run of %s: %w", customer, err)
 		}
 	}
-	return run, true, nil
+	return run, nil
+}
+
+// Runs implements cycle.RunLister: the runs of customers, by customer,
+// in batches of 100, strongly consistent. Customers with no run are absent.
+func (r *Runs) Runs(ctx context.Context, t ledger.TenantID, customers []string) (map[string]cycle.Run, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(customers))
+	for _, c := range customers {
+		if err := checkRunKey(t, c); err != nil {
+			return nil, err
+		}
+		keys = append(keys, runKey(t, c))
+	}
+	items, err := batchGet(ctx, r.api, r.table, keys, "")
+	if err != nil {
+		return nil, fmt.Errorf("read the runs of %s: %w", t, err)
+	}
+	out := make(map[string]cycle.Run, len(items))
+	for _, it := range items {
+		run, err := decodeRun(t, "", it)
+		if err != nil {
+			return nil, err
+		}
+		out[run.Customer] = run
+	}
+	return out, nil
 }
 
 // Put records the customer's current run, replacing the last.
@@ -121,6 +157,33 @@ func (r *Runs) Put(ctx context.Context, run cycle.Run) error {
 	}
 	if _, err := r.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(r.table), Item: av}); err != nil {
 		return fmt.Errorf("record the run of %s: %w", run.Customer, err)
+	}
+	return nil
+}
+
+// Begin implements cycle.Runs: a conditional put that leaves a record of
+// the same execution alone (its Park may have written it first).
+func (r *Runs) Begin(ctx context.Context, run cycle.Run) error {
+	if err := checkRunKey(run.Tenant, run.Customer); err != nil {
+		return err
+	}
+	if run.Execution == "" || run.At.IsZero() {
+		return fmt.Errorf("run of %s: execution and time are required", run.Customer)
+	}
+	key := runKey(run.Tenant, run.Customer)
+	av, err := attributevalue.MarshalMap(runItem{PK: key["PK"].(*types.AttributeValueMemberS).Value, SK: "RUN", Type: "run",
+		Tenant: string(run.Tenant), Customer: run.Customer, Execution: run.Execution, At: stamp(run.At)})
+	if err != nil {
+		return err
+	}
+	_, err = r.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(r.table), Item: av,
+		ConditionExpression:       aws.String("attribute_not_exists(#execution) OR #execution <> :execution"),
+		ExpressionAttributeNames:  map[string]string{"#execution": "execution"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":execution": &types.AttributeValueMemberS{Value: run.Execution}},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("record the start of %s: %w", run.Customer, err)
 	}
 	return nil
 }

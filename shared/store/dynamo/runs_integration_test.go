@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -54,6 +55,55 @@ func TestIntegrationRuns(t *testing.T) {
 	}
 	if took, err := runs.TakeToken(ctx, "acme", "C9", "tok-1"); err != nil || took {
 		t.Errorf("take on a customer with no run: %v %v", took, err)
+	}
+
+	// A start recorded after its cycle parked leaves the token alone; a
+	// start of a new execution replaces the record.
+	parked := cycle.Run{Tenant: "acme", Customer: "C2", Execution: "arn:x:2", Token: "tok-2", Until: at.Add(time.Hour), At: at.Add(time.Second)}
+	if err := runs.Put(ctx, parked); err != nil {
+		t.Fatal(err)
+	}
+	if err := runs.Begin(ctx, cycle.Run{Tenant: "acme", Customer: "C2", Execution: "arn:x:2", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := runs.Get(ctx, "acme", "C2"); got.Token != "tok-2" {
+		t.Errorf("a late start record of the same execution overwrote the parked run: %+v", got)
+	}
+	if err := runs.Begin(ctx, cycle.Run{Tenant: "acme", Customer: "C2", Execution: "arn:x:3", At: at.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := runs.Get(ctx, "acme", "C2"); got.Token != "" || got.Execution != "arn:x:3" {
+		t.Errorf("the start of a new execution did not replace the record: %+v", got)
+	}
+
+	// Many at once, over more than one batch: only customers with a run,
+	// and only the tenant's.
+	var customers []string
+	wantMany := map[string]cycle.Run{}
+	for i := range 230 {
+		c := fmt.Sprintf("M%03d", i)
+		customers = append(customers, c)
+		if i%3 == 0 {
+			continue
+		}
+		r := cycle.Run{Tenant: "acme", Customer: c, Execution: "arn:x:" + c, Token: "tok-" + c, Until: at.Add(time.Duration(i) * time.Minute), At: at}
+		if err := runs.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		wantMany[c] = r
+	}
+	if err := runs.Put(ctx, cycle.Run{Tenant: "other", Customer: "M001", Execution: "arn:y", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	many, err := runs.Runs(ctx, "acme", customers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantMany, many); diff != "" {
+		t.Errorf("runs of 230 customers (-want +got):\n%s", diff)
+	}
+	if _, err := runs.Runs(ctx, "acme", []string{"M001", ""}); err == nil {
+		t.Error("an empty customer id was read")
 	}
 }
 
