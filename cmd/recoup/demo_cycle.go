@@ -13,7 +13,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/recoup-dev/recoup/events"
 	"github.com/recoup-dev/recoup/infra/local"
@@ -46,6 +48,7 @@ type cycleDemo struct {
 	eng      *dynamo.Engagement
 	runner   *dailyRunner
 	pub      *kinesis.Publisher
+	kinesis  *awskinesis.Client
 	tenant   ledger.TenantID
 	seed     int64
 	dir      string
@@ -80,14 +83,15 @@ func newCycleDemo(ctx context.Context, w io.Writer, store *dynamo.Ledger, tenant
 		return nil, err
 	}
 	runner.now = clock.NewFile(lc.ClockFile(), time.Now, nil).Now
-	pub, err := kinesis.NewPublisher(awskinesis.NewFromConfig(cfg), local.EngagementStream)
+	kc := awskinesis.NewFromConfig(cfg)
+	pub, err := kinesis.NewPublisher(kc, local.EngagementStream)
 	if err != nil {
 		return nil, err
 	}
 	if err := pub.EnsureStream(ctx, local.EngagementShards); err != nil {
 		return nil, err
 	}
-	return &cycleDemo{w: w, store: store, eng: eng, runner: runner, pub: pub, tenant: tenant, seed: seed, dir: dir,
+	return &cycleDemo{w: w, store: store, eng: eng, runner: runner, pub: pub, kinesis: kc, tenant: tenant, seed: seed, dir: dir,
 		clock: lc.ClockFile(), outbox: lc.OutboxFile(), stops: map[string]time.Time{}}, nil
 }
 
@@ -144,9 +148,18 @@ func (d *cycleDemo) runDay(ctx context.Context, date time.Time, n int) (*day, er
 	if err := d.pub.Put(ctx, evs); err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(evs))
-	for i, ev := range evs {
-		ids[i] = ev.ID
+	ids := make([]string, 0, len(evs)+1)
+	if n == 1 {
+		id, err := d.putBadRecords(ctx, evs[len(evs)-1].OccurredAt)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	for _, ev := range evs {
+		ids = append(ids, ev.ID)
+	}
+	for _, ev := range evs {
 		if in, ok := ev.Payload.(events.SMSInbound); ok {
 			if revoked, _ := compliance.Revocation(in.Text); revoked {
 				d.stops[ev.ContactPoint] = wallPut
@@ -214,10 +227,32 @@ func (d *cycleDemo) contactedBy(ctx context.Context, wv *wave) ([]portfolio.Cont
 		}
 		debt := p.Decision.Invoices[0]
 		out = append(out, portfolio.Contacted{Tenant: d.tenant, AttemptID: e.Attempt, Customer: p.Customer, Channel: ch,
-			To: e.To[0], Debt: debt, Open: d.invoices[debt].Open, At: p.Sent.Entered})
+			// The stack's Step Functions keeps the wall clock, so Sent.Entered
+			// does not say when on the demo's clock the message went: the
+			// daily run's time does, to the minute.
+			To: e.To[0], Debt: debt, Open: d.invoices[debt].Open, At: wv.At})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].AttemptID < out[j].AttemptID })
 	return out, nil
+}
+
+// putBadRecords puts two records no producer of ours would write, to show
+// where bad input goes: a cut-off record and a STOP from a customer the
+// ledger lacks. It returns the id of the second, which the consumer claims.
+func (d *cycleDemo) putBadRecords(ctx context.Context, at time.Time) (string, error) {
+	stranger := events.Event{ID: "demo-stranger-stop", Tenant: d.tenant, Customer: "C-NOT-IN-LEDGER", Channel: events.ChannelSMS,
+		ContactPoint: "+12025550148", OccurredAt: at, Source: "demo", Payload: events.SMSInbound{Text: "STOP"}}
+	sb, err := events.Encode(stranger)
+	if err != nil {
+		return "", err
+	}
+	if _, err := d.kinesis.PutRecords(ctx, &awskinesis.PutRecordsInput{StreamName: aws.String(local.EngagementStream), Records: []kinesistypes.PutRecordsRequestEntry{
+		{Data: []byte(`{"schema_version":"1","id":"demo-cut-off","tenant":"` + string(d.tenant) + `","cust`), PartitionKey: aws.String("bad")},
+		{Data: sb, PartitionKey: aws.String(stranger.PartitionKey())},
+	}}); err != nil {
+		return "", err
+	}
+	return stranger.ID, nil
 }
 
 func (d *cycleDemo) writeEvents(evs []events.Event, n int) error {
@@ -285,6 +320,8 @@ func printReplanned(w io.Writer, dy *day) {
 		switch {
 		case p.Outcome == passClosed:
 			what = "closed: nothing left to collect"
+		case p.Outcome == passWaiting && p.Decision != nil && p.Decision.Action != "":
+			what = fmt.Sprintf("waits to %s by %s", strings.ReplaceAll(string(p.Decision.Action), "_", " "), p.Decision.Channel)
 		case p.Outcome == passWaiting && p.Decision != nil:
 			what = "waits: " + firstClause(p.Decision.Reason)
 		case p.Outcome == passApproval:
@@ -302,7 +339,7 @@ func printReplanned(w io.Writer, dy *day) {
 // firstClause shortens a decision's reason to its first clause, so like
 // reasons count together.
 func firstClause(s string) string {
-	for _, sep := range []string{";", ":", " ("} {
+	for _, sep := range []string{";", ": ", " ("} {
 		if i := strings.Index(s, sep); i > 0 {
 			s = s[:i]
 		}
@@ -422,7 +459,7 @@ func printKPIComparison(ctx context.Context, w io.Writer, store *dynamo.Ledger, 
 	if err != nil {
 		return err
 	}
-	with, err := kpi.Compute(invoices, payments, opts)
+	with, err := kpi.Compute(erpView(invoices, payments), payments, opts)
 	if err != nil {
 		return err
 	}
@@ -539,4 +576,35 @@ func printPending(ctx context.Context, w io.Writer, d *dailyRunner, tenant ledge
 	}
 	printCounts(w, fmt.Sprintf("%d cycles wait for a collector (the approve API resumes each); because", n), reasons)
 	return nil
+}
+
+// erpView is the invoices as the ERP's next export would show them once the
+// payments the simulation recorded against them are applied: each open
+// balance reduced by them, closed on the day it reaches zero. The ledger
+// keeps an invoice's open balance as last exported, so without this the
+// KPIs would not see the cycle's collections until the ERP is imported
+// again.
+func erpView(invoices []ledger.Invoice, payments []ledger.Payment) []ledger.Invoice {
+	out := slices.Clone(invoices)
+	at := map[string]int{}
+	for i, inv := range out {
+		at[inv.ID] = i
+	}
+	pays := slices.Clone(payments)
+	sort.Slice(pays, func(i, j int) bool { return pays[i].ReceivedAt.Before(pays[j].ReceivedAt) })
+	for _, p := range pays {
+		i, ok := at[p.Invoice]
+		if p.Source.System != demoSource || p.Invoice == "" || !ok {
+			continue
+		}
+		inv := &out[i]
+		if !inv.ClosedDate.IsZero() || inv.Amount.Currency != p.Amount.Currency {
+			continue
+		}
+		inv.Open.Minor = max(inv.Open.Minor-p.Amount.Minor, 0)
+		if inv.Open.Minor == 0 {
+			inv.ClosedDate = p.ReceivedAt
+		}
+	}
+	return out
 }

