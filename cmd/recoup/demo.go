@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"github.com/recoup-dev/recoup/shared/kpi"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/registry"
+	"github.com/recoup-dev/recoup/shared/store/dynamo"
+	"github.com/recoup-dev/recoup/shared/tenant"
 	"github.com/recoup-dev/recoup/testdata/portfolio"
 )
 
@@ -65,12 +68,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if *tenant == "demo" {
-		// The cycle's functions read the creditor's name, disclosure texts
-		// and strategy from the tenant's profile.
-		if err := runTenant(ctx, []string{"put", "--demo"}, io.Discard, stderr); err != nil {
-			return err
-		}
+	// The cycle's functions read the creditor's name, disclosure texts and
+	// strategy from the tenant's profile: the sample one, under this tenant.
+	if err := putDemoProfile(ctx, ledger.TenantID(*tenant)); err != nil {
+		return err
 	}
 	var files []string
 	for _, name := range []string{"customers.csv", "contacts.csv", "invoices.csv", "payments.csv"} {
@@ -196,4 +197,27 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintln(stdout, "   response model); what they would have paid unprompted is not simulated, so \"no cycle\" is the ledger")
 	fmt.Fprintln(stdout, "   left to age. `recoup outbox` lists every message; the stack's clock stays at the demo's last day.")
 	return nil
+}
+
+// putDemoProfile stores the sample portfolio's tenant profile as tenant t.
+func putDemoProfile(ctx context.Context, t ledger.TenantID) error {
+	var doc map[string]any
+	if err := json.Unmarshal(tenant.DemoJSON(), &doc); err != nil {
+		return err
+	}
+	doc["tenant"] = string(t)
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return err
+	}
+	store, err := dynamo.NewTenants(awsconfig.DynamoDB(cfg), awsconfig.TablePrefix())
+	if err != nil {
+		return err
+	}
+	_, err = store.Put(ctx, data, time.Now())
+	return err
 }
