@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -418,7 +417,7 @@ func parallel(ctx context.Context, items []int, f func(context.Context, int) (bo
 	close(next)
 	wg.Wait()
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%d of %d: %w", len(errs), len(items), errors.Join(errs[0]))
+		return nil, fmt.Errorf("%d of %d failed, the first: %w", len(errs), len(items), errs[0])
 	}
 	return out, nil
 }
