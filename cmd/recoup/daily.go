@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -90,10 +89,12 @@ func newDailyRunner(ctx context.Context) (*dailyRunner, error) {
 	if machine == "" {
 		machine = local.StateMachineARN("daily")
 	}
-	now := time.Now
-	if dir := os.Getenv(local.EnvStateDir); dir != "" {
-		now = clock.NewFile(filepath.Join(dir, "clock.json"), time.Now, nil).Now
+	// The clock the stack's Lambdas act at (shared/clock).
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
 	}
+	now := clock.NewFile(local.DefaultConfig(root).ClockFile(), time.Now, nil).Now
 	// Reads only, and all of them idempotent: the SDK's standard retries,
 	// a few more of them.
 	client := awssfn.NewFromConfig(cfg, func(o *awssfn.Options) { o.RetryMaxAttempts = 5 })

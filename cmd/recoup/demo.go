@@ -116,7 +116,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	printTraining(stdout, rep)
 
-	demo, err := newCycleDemo(ctx, stdout, store, ledger.TenantID(*tenant), cfg.Seed, *dir)
+	demo, err := newCycleDemo(ctx, store, ledger.TenantID(*tenant), cfg.Seed, *dir)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,6 @@ const demoSource = "engagement:demo"
 // the waiting cycles to re-plan), and then the same for every business
 // day of the following 30, moving the stack's clock a day at a time.
 type cycleDemo struct {
-	w        io.Writer
 	store    *dynamo.Ledger
 	eng      *dynamo.Engagement
 	runner   *dailyRunner
@@ -64,7 +63,7 @@ type cycleDemo struct {
 // so the gate's quiet hours show.
 const dailyRunHour = 16
 
-func newCycleDemo(ctx context.Context, w io.Writer, store *dynamo.Ledger, tenant ledger.TenantID, seed int64, dir string) (*cycleDemo, error) {
+func newCycleDemo(ctx context.Context, store *dynamo.Ledger, tenant ledger.TenantID, seed int64, dir string) (*cycleDemo, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
@@ -82,7 +81,6 @@ func newCycleDemo(ctx context.Context, w io.Writer, store *dynamo.Ledger, tenant
 	if err != nil {
 		return nil, err
 	}
-	runner.now = clock.NewFile(lc.ClockFile(), time.Now, nil).Now
 	kc := awskinesis.NewFromConfig(cfg)
 	pub, err := kinesis.NewPublisher(kc, local.EngagementStream)
 	if err != nil {
@@ -91,7 +89,7 @@ func newCycleDemo(ctx context.Context, w io.Writer, store *dynamo.Ledger, tenant
 	if err := pub.EnsureStream(ctx, local.EngagementShards); err != nil {
 		return nil, err
 	}
-	return &cycleDemo{w: w, store: store, eng: eng, runner: runner, pub: pub, kinesis: kc, tenant: tenant, seed: seed, dir: dir,
+	return &cycleDemo{store: store, eng: eng, runner: runner, pub: pub, kinesis: kc, tenant: tenant, seed: seed, dir: dir,
 		clock: lc.ClockFile(), outbox: lc.OutboxFile(), stops: map[string]time.Time{}}, nil
 }
 
@@ -177,9 +175,7 @@ func (d *cycleDemo) runDay(ctx context.Context, date time.Time, n int) (*day, er
 	}
 	customers := map[string]bool{}
 	for _, r := range reqs {
-		if !r.RequestedAt.Before(evs[0].OccurredAt.Add(-time.Minute)) {
-			customers[r.Customer] = true
-		}
+		customers[r.Customer] = true
 	}
 	out.replans = len(customers)
 	if out.replanned, err = d.replanned(ctx, customers, replanFrom, wallPut); err != nil {
