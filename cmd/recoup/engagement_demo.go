@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -24,49 +23,38 @@ import (
 func waitClaimed(ctx context.Context, eng *dynamo.Engagement, tenant ledger.TenantID, ids []string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	pending := slices.Clone(ids)
-	for len(pending) > 0 {
-		var (
-			mu   sync.Mutex
-			left []string
-			wg   sync.WaitGroup
-			next = make(chan string)
-			ferr error
-		)
-		for range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for id := range next {
-					_, ok, err := eng.Claimed(ctx, tenant, id)
-					mu.Lock()
-					if err != nil && ferr == nil {
-						ferr = err
-					}
-					if !ok {
-						left = append(left, id)
-					}
-					mu.Unlock()
-				}
-			}()
+	for {
+		idx := make([]int, len(pending))
+		for i := range idx {
+			idx[i] = i
 		}
-		for _, id := range pending {
-			next <- id
+		claimed, err := parallel(ctx, idx, func(ctx context.Context, i int) (bool, error) {
+			_, ok, err := eng.Claimed(ctx, tenant, pending[i])
+			return ok, err
+		})
+		if err != nil {
+			return err
 		}
-		close(next)
-		wg.Wait()
-		if ferr != nil {
-			return ferr
+		done := map[int]bool{}
+		for _, i := range claimed {
+			done[i] = true
 		}
-		pending = left
-		if len(pending) == 0 {
+		var left []string
+		for i, id := range pending {
+			if !done[i] {
+				left = append(left, id)
+			}
+		}
+		if pending = left; len(pending) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d of %d events not applied after %s", len(pending), len(ids), limit)
 		}
-		time.Sleep(500 * time.Millisecond)
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			return err
+		}
 	}
-	return nil
 }
 
 func printEventTypes(w io.Writer, evs []events.Event) error {

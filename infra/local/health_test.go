@@ -101,7 +101,8 @@ func TestSFNCommand(t *testing.T) {
 	cfg.StateDir = t.TempDir()
 	cfg.SFNPort, cfg.LambdaPort, cfg.SFNWaitScale = 18083, 19001, 1.0/86400
 	// The invoke timeout follows the longest function timeout.
-	hostCfg := `{"functions": [{"name": "a", "timeout_seconds": 30}, {"name": "b", "timeout_seconds": 120}]}`
+	hostCfg := `{"functions": [{"name": "a", "bootstrap": "dist/a/bootstrap", "timeout_seconds": 30},
+		{"name": "b", "bootstrap": "dist/b/bootstrap", "timeout_seconds": 120}]}`
 	if err := os.WriteFile(cfg.stateLambdaHostConfig(), []byte(hostCfg), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recoup-dev/recoup/infra/local/lambdahost"
 	"github.com/recoup-dev/recoup/infra/local/sfnlocal"
 )
 
@@ -327,7 +327,7 @@ func sfnCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, error) {
 			return nil, err
 		}
 	}
-	invoke, err := longestFunctionTimeout(cfg.LambdaHostConfigPath())
+	invoke, err := longestFunctionTimeout(cfg.LambdaHostConfigPath(), cfg.RepoRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -351,24 +351,16 @@ func sfnCommand(_ context.Context, cfg Config, _ io.Writer) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// longestFunctionTimeout reads the Lambda host's config for its longest
-// function timeout.
-func longestFunctionTimeout(path string) (time.Duration, error) {
-	b, err := os.ReadFile(path)
+// longestFunctionTimeout reads the Lambda host's config (validated as the
+// host validates it) for its longest function timeout.
+func longestFunctionTimeout(path, baseDir string) (time.Duration, error) {
+	c, err := lambdahost.LoadConfig(path, baseDir)
 	if err != nil {
-		return 0, fmt.Errorf("lambda host config: %w", err)
+		return 0, err
 	}
-	var c struct {
-		Functions []struct {
-			Timeout int `json:"timeout_seconds"`
-		} `json:"functions"`
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		return 0, fmt.Errorf("lambda host config %s: %w", path, err)
-	}
-	longest := 3 // Lambda's default
+	longest := 0
 	for _, f := range c.Functions {
-		longest = max(longest, f.Timeout)
+		longest = max(longest, f.TimeoutSeconds)
 	}
 	return time.Duration(longest) * time.Second, nil
 }
