@@ -499,11 +499,17 @@ func (p person) address(ch consent.Channel) string {
 // e-mail when email is set.
 func (s *stack) consumer(t *testing.T, id, mobile string, email bool) person {
 	t.Helper()
+	return s.consumerNamed(t, id, "Pat "+id, mobile, email)
+}
+
+// consumerNamed is consumer with the customer's name given.
+func (s *stack) consumerNamed(t *testing.T, id, name, mobile string, email bool) person {
+	t.Helper()
 	p := person{id: id, mobile: mobile}
 	if email {
 		p.email = strings.ToLower(id) + "@example.com"
 	}
-	s.putCustomer(t, ledger.Customer{Tenant: s.tenant, ID: id, Name: "Pat " + id, Kind: ledger.Consumer, Country: "US"}, p, 18_000)
+	s.putCustomer(t, ledger.Customer{Tenant: s.tenant, ID: id, Name: name, Kind: ledger.Consumer, Country: "US"}, p, 18_000)
 	tel, err := consent.NormalisePhone(mobile)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,10 @@
 //
 //	go run ./infra/local/cmd/bedrock --port 8087
 //
-// Point the SDK at it with AWS_ENDPOINT_URL_BEDROCK_RUNTIME. Once it accepts
+// Point the SDK at it with AWS_ENDPOINT_URL_BEDROCK_RUNTIME. Tests script
+// it over HTTP (fakeconverse.Control): POST /_fake/script queues bad
+// drafts or service errors for one customer's next calls, GET /_fake/calls
+// reports what it did. Once it accepts
 // connections it prints one line, "bedrock listening on
 // http://127.0.0.1:<port>"; GET /health answers
 // {"service":"bedrock-runtime","status":"ok"} for the stack's health probe.
@@ -26,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -76,7 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler(fakeconverse.New(), log), ReadHeaderTimeout: 10 * time.Second}
+	fake := fakeconverse.New()
+	srv := &http.Server{Handler: handler(fake, fake.Control(), log), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	fmt.Fprintf(stdout, "bedrock listening on http://%s\n", l.Addr())
@@ -99,15 +104,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// handler answers GET /health itself and hands every other request to the
+// handler answers GET /health itself, hands the control API
+// (fakeconverse.ControlPrefix) to control and every other request to the
 // fake. No http.ServeMux: the fake parses the escaped path itself (a model
 // id may be an ARN with escaped slashes), and a mux's path cleaning must not
 // come in between.
-func handler(fake http.Handler, log *slog.Logger) http.Handler {
+func handler(fake, control http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == "/health" {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"service":"bedrock-runtime","status":"ok"}`+"\n")
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, fakeconverse.ControlPrefix) {
+			control.ServeHTTP(w, r)
 			return
 		}
 		start := time.Now()

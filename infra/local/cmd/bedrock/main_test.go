@@ -85,6 +85,26 @@ func TestServesConverseAndHealth(t *testing.T) {
 		}
 	}
 
+	// The control API is served beside Converse, outside the model paths.
+	for _, c := range []struct {
+		method, path, body string
+		status             int
+	}{
+		{http.MethodPost, "/_fake/script", `{"customer":"Pat Doe","behaviours":["threat"]}`, http.StatusNoContent},
+		{http.MethodPost, "/_fake/script", `{"customer":"Pat Doe","behaviours":["arrest"]}`, http.StatusBadRequest},
+		{http.MethodGet, "/_fake/calls?customer=Pat+Doe", "", http.StatusOK},
+	} {
+		req, _ := http.NewRequest(c.method, endpoint+c.path, strings.NewReader(c.body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s %s = %d, want %d", c.method, c.path, resp.StatusCode, c.status)
+		}
+	}
+
 	cancel()
 	select {
 	case err := <-done:

@@ -6,8 +6,9 @@
 // It checks what the service would check before a model runs: a SigV4
 // Authorization header for the "bedrock" signing name, a JSON content type,
 // the request body's shape (DecodeRequest). It then plays a script: each
-// call takes the next queued Behaviour, or the default one (Good) when the
-// queue is empty. Good writes a plausible draft from the facts block
+// call takes the next Behaviour queued for the customer its prompt drafts
+// for, then the next queued for any customer, or the default one (Good)
+// when both queues are empty. Good writes a plausible draft from the facts block
 // drafting puts in the prompt; the other behaviours break that draft on
 // purpose (a wrong amount, a threat, a missing disclosure, a link, an SMS
 // too long) or fail the way the service fails (throttling, timeouts).
@@ -19,6 +20,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +51,7 @@ func (b Behaviour) Name() string { return b.name }
 type Call struct {
 	ModelID   string
 	Request   Request // zero when the request was refused before decoding
+	Customer  string  // the facts block's customer; "" when there is none
 	Behaviour string  // "" when refused
 	Status    int
 	ErrorCode string // the x-amzn-ErrorType code of an error response
@@ -58,6 +61,7 @@ type Call struct {
 type Server struct {
 	mu       sync.Mutex
 	queue    []Behaviour
+	per      map[string][]Behaviour // by the facts block's customer
 	fallback Behaviour
 	calls    []Call
 	models   map[string]bool
@@ -83,6 +87,17 @@ func (s *Server) Enqueue(bs ...Behaviour) {
 	s.queue = append(s.queue, bs...)
 }
 
+// EnqueueFor adds behaviours for the next calls drafting for customer (the
+// facts block's "customer"), in order. They play before the shared queue.
+func (s *Server) EnqueueFor(customer string, bs ...Behaviour) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.per == nil {
+		s.per = map[string][]Behaviour{}
+	}
+	s.per[customer] = append(s.per[customer], bs...)
+}
+
 // SetDefault sets what the fake does when the queue is empty.
 func (s *Server) SetDefault(b Behaviour) {
 	s.mu.Lock()
@@ -97,9 +112,17 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
-func (s *Server) next() Behaviour {
+func (s *Server) next(customer string) Behaviour {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if q := s.per[customer]; len(q) > 0 {
+		if len(q) == 1 {
+			delete(s.per, customer)
+		} else {
+			s.per[customer] = q[1:]
+		}
+		return q[0]
+	}
 	if len(s.queue) == 0 {
 		return s.fallback
 	}
@@ -108,9 +131,16 @@ func (s *Server) next() Behaviour {
 	return b
 }
 
+// maxCalls bounds the call log: the local stack's fake serves every draft
+// of every demo run.
+const maxCalls = 10_000
+
 func (s *Server) record(c Call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.calls) == maxCalls {
+		s.calls = slices.Delete(s.calls, 0, maxCalls/10)
+	}
 	s.calls = append(s.calls, c)
 }
 
@@ -158,7 +188,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Request = req
-	b := s.next()
+	if facts, err := factsOf(req); err == nil {
+		call.Customer = facts.Customer
+	}
+	b := s.next(call.Customer)
 	call.Behaviour = b.name
 	if b.delay > 0 {
 		select {
