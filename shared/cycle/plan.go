@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/recoup-dev/recoup/shared/compliance"
@@ -103,7 +104,7 @@ func (p *Planner) Plan(ctx context.Context, in PlanInput) (Plan, error) {
 	sin := strategy.Input{
 		Tenant: in.Tenant, Customer: acct.Customer, Invoices: acct.Invoices, Payments: acct.Payments,
 		Promises: acct.Promises, Disputes: acct.Disputes, Flags: snap.Standing.Flags,
-		Contacts: contacts(snap.Attempts), Reachable: Reachable(acct.Contacts, states), Now: now,
+		Contacts: contacts(snap.Attempts), Reachable: Reachable(acct.Contacts, states), Blocked: Blocked(snap.Attempts, states), Now: now,
 		Preferred: in.Score.Channel,
 	}
 	if sc, ok := in.Score.customerScore(in.Customer); ok {
@@ -208,6 +209,49 @@ func signal(o compliance.Outcome) engagement.Signal {
 		return engagement.SignalFailed
 	}
 	return ""
+}
+
+// standingRules are the gate's rules whose refusal of a channel holds
+// until the person's consent for it changes; a refusal under any other
+// rule (the hour, a cap, a dispute) passes with time or is the strategy's
+// own business (disputes, flags).
+var standingRules = map[string]bool{
+	"TCPA-CONSENT":        true, // no prior express consent to text or call with an automated voice
+	"TCPA-REVOCATION":     true, // consent revoked
+	"REGF-MEDIUM-REFUSED": true, // the consumer refused the medium
+	"REGF-WORK-EMAIL":     true, // a work e-mail address without consent
+}
+
+// Blocked are the channels the gate refused under a standing rule, with
+// the latest refusal of each, unless consent to that channel was given
+// since. The strategy then plans another channel: without this, the same
+// refused text would be planned, drafted and refused again on every cycle.
+func Blocked(attempts []dispatch.Attempt, states []consent.Status) []strategy.Block {
+	latest := map[consent.Channel]strategy.Block{}
+	for _, a := range attempts {
+		if a.Decision != compliance.Block {
+			continue
+		}
+		i := slices.IndexFunc(a.Rules, func(r string) bool { return standingRules[r] })
+		if i < 0 {
+			continue
+		}
+		ch := dispatch.ConsentChannel(a.Channel)
+		if b, ok := latest[ch]; !ok || a.At.After(b.At) {
+			latest[ch] = strategy.Block{Channel: ch, Rule: a.Rules[i], At: a.At}
+		}
+	}
+	var out []strategy.Block
+	for ch, b := range latest {
+		granted := slices.ContainsFunc(states, func(s consent.Status) bool {
+			return s.Channel == ch && s.Consent == consent.Granted && s.Since.After(b.At)
+		})
+		if !granted {
+			out = append(out, b)
+		}
+	}
+	slices.SortFunc(out, func(a, b strategy.Block) int { return strings.Compare(string(a.Channel), string(b.Channel)) })
+	return out
 }
 
 // Reachable are the channels a customer can be contacted on: those it

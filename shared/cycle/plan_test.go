@@ -111,6 +111,15 @@ func TestPlanRoutes(t *testing.T) {
 					t.Errorf("decision %+v wait %d s, want a wait of days after the reminder", p.Decision, p.WaitSeconds)
 				}
 			}},
+		{name: "email refused an hour ago under a standing rule: act now on another channel", acct: account(overdue),
+			snap: dispatch.Snapshot{Attempts: []dispatch.Attempt{{ID: "b1", At: now.Add(-time.Hour), Channel: compliance.ChannelEmail,
+				Decision: compliance.Block, Rules: []string{"REGF-WORK-EMAIL"}, Step: "reminder"}}},
+			wantRoute: RouteAct,
+			check: func(t *testing.T, p Plan) {
+				if p.Channel == consent.Email || len(p.Trace.Facts.Blocked) != 1 {
+					t.Errorf("planned on %s, blocked %v: want another channel than the refused email", p.Channel, p.Trace.Facts.Blocked)
+				}
+			}},
 		{name: "a STOP on the mobile and the email revoked: no automated channel is planned", acct: account(overdue),
 			states: []consent.Status{{Address: tel, Channel: consent.SMS, Consent: consent.Revoked}, {Address: tel, Channel: consent.VoiceAI, Consent: consent.Revoked},
 				{Address: mail, Channel: consent.Email, Consent: consent.Revoked}},
@@ -147,6 +156,74 @@ func TestPlanRoutes(t *testing.T) {
 			}
 			t.Logf("route %s wait %d: %s %s on %s: %s", got.Route, got.WaitSeconds, got.Outcome, got.Action, got.Channel, got.Reason)
 		})
+	}
+}
+
+func TestBlocked(t *testing.T) {
+	at := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
+	tel, _ := consent.NormalisePhone("+16175550142")
+	block := func(id string, ago time.Duration, ch compliance.Channel, rules ...string) dispatch.Attempt {
+		return dispatch.Attempt{ID: id, At: at.Add(-ago), Channel: ch, Decision: compliance.Block, Rules: rules}
+	}
+	tests := []struct {
+		name     string
+		attempts []dispatch.Attempt
+		states   []consent.Status
+		want     []strategy.Block
+	}{
+		{name: "nothing refused"},
+		{name: "a text without consent stands",
+			attempts: []dispatch.Attempt{block("a", time.Hour, compliance.ChannelSMS, "TCPA-CONSENT")},
+			want:     []strategy.Block{{Channel: consent.SMS, Rule: "TCPA-CONSENT", At: at.Add(-time.Hour)}}},
+		{name: "the standing rule among others is named",
+			attempts: []dispatch.Attempt{block("a", time.Hour, compliance.ChannelAIVoice, "REGF-TIME", "TCPA-CONSENT")},
+			want:     []strategy.Block{{Channel: consent.VoiceAI, Rule: "TCPA-CONSENT", At: at.Add(-time.Hour)}}},
+		{name: "a refusal for the hour passes",
+			attempts: []dispatch.Attempt{block("a", time.Hour, compliance.ChannelSMS, "REGF-TIME")}},
+		{name: "allowed attempts are no refusal",
+			attempts: []dispatch.Attempt{{ID: "a", At: at, Channel: compliance.ChannelSMS, Decision: compliance.Allow}}},
+		{name: "the latest refusal of a channel",
+			attempts: []dispatch.Attempt{block("a", 48*time.Hour, compliance.ChannelSMS, "TCPA-CONSENT"), block("b", time.Hour, compliance.ChannelSMS, "TCPA-REVOCATION"),
+				block("c", 24*time.Hour, compliance.ChannelEmail, "REGF-MEDIUM-REFUSED")},
+			want: []strategy.Block{{Channel: consent.Email, Rule: "REGF-MEDIUM-REFUSED", At: at.Add(-24 * time.Hour)},
+				{Channel: consent.SMS, Rule: "TCPA-REVOCATION", At: at.Add(-time.Hour)}}},
+		{name: "consent given since lifts it",
+			attempts: []dispatch.Attempt{block("a", time.Hour, compliance.ChannelSMS, "TCPA-CONSENT")},
+			states:   []consent.Status{{Address: tel, Channel: consent.SMS, Consent: consent.Granted, Since: at}}},
+		{name: "consent given before does not",
+			attempts: []dispatch.Attempt{block("a", time.Hour, compliance.ChannelSMS, "TCPA-CONSENT")},
+			states:   []consent.Status{{Address: tel, Channel: consent.SMS, Consent: consent.Granted, Since: at.Add(-2 * time.Hour)}},
+			want:     []strategy.Block{{Channel: consent.SMS, Rule: "TCPA-CONSENT", At: at.Add(-time.Hour)}}},
+		{name: "consent to another channel does not",
+			attempts: []dispatch.Attempt{block("a", time.Hour, compliance.ChannelSMS, "TCPA-CONSENT")},
+			states:   []consent.Status{{Address: tel, Channel: consent.VoiceAI, Consent: consent.Granted, Since: at}},
+			want:     []strategy.Block{{Channel: consent.SMS, Rule: "TCPA-CONSENT", At: at.Add(-time.Hour)}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, Blocked(tc.attempts, tc.states)); diff != "" {
+				t.Errorf("Blocked (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestStandingRulesInPolicy: every rule Blocked reads is one the default
+// policy has, so a renamed rule fails here instead of silently ending the
+// lesson.
+func TestStandingRulesInPolicy(t *testing.T) {
+	p, err := compliance.DefaultPolicy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, r := range p.Rules {
+		ids[r.ID] = true
+	}
+	for id := range standingRules {
+		if !ids[id] {
+			t.Errorf("standing rule %s is not in the default policy %s", id, p.Version)
+		}
 	}
 }
 

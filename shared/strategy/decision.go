@@ -43,6 +43,11 @@ type Input struct {
 	// point on file with consent not revoked). None reachable: a person
 	// finds a way.
 	Reachable []consent.Channel
+	// Blocked are channels the dispatch gate refused for a reason that
+	// stands until the person's consent changes (no consent to text, a
+	// medium refused). They are left out of Reachable, so the sequence
+	// moves to a channel that can carry it instead of being refused again.
+	Blocked []Block
 	// Value is the worklist's expected value of acting now, when known. It
 	// is recorded in the trace, not used: the models recommend, the engine
 	// decides.
@@ -62,6 +67,13 @@ type Contact struct {
 	// Result is the strongest signal it drew (replied, answered, paid,
 	// promised, clicked are responses); empty while unknown.
 	Result engagement.Signal
+}
+
+// Block is a channel the gate refused, the rule that refused it and when.
+type Block struct {
+	Channel consent.Channel `json:"channel"`
+	Rule    string          `json:"rule"`
+	At      time.Time       `json:"at"`
 }
 
 // responded reports whether the result is a useful response, as the
@@ -193,6 +205,7 @@ type Facts struct {
 	Promise          *PromiseFact      `json:"promise,omitempty"`
 	Preferred        consent.Channel   `json:"preferred_channel,omitempty"`
 	Reachable        []consent.Channel `json:"reachable,omitempty"`
+	Blocked          []Block           `json:"blocked,omitempty"`
 	Value            *Amount           `json:"value,omitempty"`
 }
 

@@ -139,6 +139,18 @@ func (d *decider) decide() error {
 		slices.Sort(f.Reachable)
 		f.Reachable = slices.Compact(f.Reachable)
 	}
+	blocked := slices.Clone(in.Blocked)
+	slices.SortFunc(blocked, func(a, b Block) int {
+		return cmp.Or(cmp.Compare(a.Channel, b.Channel), a.At.Compare(b.At), cmp.Compare(a.Rule, b.Rule))
+	})
+	for _, b := range blocked {
+		if !slices.Contains(f.Reachable, b.Channel) {
+			continue
+		}
+		f.Reachable = slices.DeleteFunc(f.Reachable, func(ch consent.Channel) bool { return ch == b.Channel })
+		f.Blocked = append(f.Blocked, b)
+		d.path("channel %s left out: the gate refused it under %s on %s", b.Channel, b.Rule, b.At.UTC().Format(time.DateOnly))
+	}
 	if in.Value != nil {
 		f.Value = &Amount{*in.Value}
 	}

@@ -338,10 +338,43 @@ func TestChannels(t *testing.T) {
 			in.Preferred = preference.Choice{Channel: preference.AIVoice}
 		}), summary{Outcome: OutcomeAct, Action: ActionFriendlyReminder, Step: "nudge", Segment: "consumer", Channel: consent.VoiceAI,
 			When: now, Tone: ToneEmpathetic, Level: 1, Invoices: one}},
+		{"the preferred channel refused for want of consent: the first fallback", with(input(invoice("I1", 5, 10000)), func(in *Input) {
+			in.Reachable = []consent.Channel{consent.SMS, consent.Letter}
+			in.Blocked = []Block{{Channel: consent.SMS, Rule: "TCPA-CONSENT", At: utc(1, 15)}}
+		}), summary{Outcome: OutcomeAct, Action: ActionFriendlyReminder, Step: "reminder", Segment: "standard", Channel: consent.Letter,
+			When: now, Tone: ToneFriendly, Level: 1, Invoices: one}},
+		{"every channel refused: a person finds a way", with(input(invoice("I1", 5, 10000)), func(in *Input) {
+			in.Reachable = []consent.Channel{consent.SMS, consent.VoiceAI}
+			in.Blocked = []Block{{Channel: consent.VoiceAI, Rule: "TCPA-CONSENT", At: utc(1, 15)}, {Channel: consent.SMS, Rule: "TCPA-CONSENT", At: utc(1, 16)}}
+		}), summary{Outcome: OutcomeReview, Action: ActionFriendlyReminder, Step: "reminder", Segment: "standard",
+			Tone: ToneFriendly, Level: 1, Invoices: one, Approval: []string{ApprovalNoChannel}}},
 		{"nothing reachable: a person finds a way", with(input(invoice("I1", 5, 10000)), func(in *Input) { in.Reachable = nil }),
 			summary{Outcome: OutcomeReview, Action: ActionFriendlyReminder, Step: "reminder", Segment: "standard",
 				Tone: ToneFriendly, Level: 1, Invoices: one, Approval: []string{ApprovalNoChannel}}},
 	})
+}
+
+// TestBlockedInTrace: a refused channel is named in the decision's facts
+// and path, and one that was not reachable anyway is not.
+func TestBlockedInTrace(t *testing.T) {
+	in := with(input(invoice("I1", 5, 10000)), func(in *Input) {
+		in.Reachable = []consent.Channel{consent.SMS, consent.Letter}
+		in.Blocked = []Block{{Channel: consent.VoiceAI, Rule: "TCPA-CONSENT", At: utc(1, 14)}, {Channel: consent.SMS, Rule: "TCPA-CONSENT", At: utc(1, 15)}}
+	})
+	d, err := Decide(testConfig(t), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Block{{Channel: consent.SMS, Rule: "TCPA-CONSENT", At: utc(1, 15)}}
+	if diff := cmp.Diff(want, d.Trace.Facts.Blocked); diff != "" {
+		t.Errorf("facts.blocked (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]consent.Channel{consent.Letter}, d.Trace.Facts.Reachable); diff != "" {
+		t.Errorf("facts.reachable (-want +got):\n%s", diff)
+	}
+	if !slices.ContainsFunc(d.Trace.Path, func(p string) bool { return strings.Contains(p, "channel sms left out: the gate refused it under TCPA-CONSENT") }) {
+		t.Errorf("path %q does not name the refused channel", d.Trace.Path)
+	}
 }
 
 // TestOneDecisionPerCustomer checks that one message covers every overdue
