@@ -7,14 +7,17 @@ package awsconfig
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
 // DefaultRegion is used when neither AWS_REGION nor a profile names one.
@@ -26,6 +29,7 @@ func Load(ctx context.Context) (aws.Config, error) {
 	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
 		opts = append(opts, config.WithRegion(DefaultRegion))
 	}
+	opts = append(opts, config.WithLogger(sdkLogger{}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
@@ -93,4 +97,26 @@ func IsLoopback(endpoint string) bool {
 	}
 	ip := net.ParseIP(u.Hostname())
 	return ip != nil && ip.IsLoopback()
+}
+
+// sdkLogger sends the SDK's log lines to the process's slog logger, so
+// they are JSON in a Lambda like every other line, instead of the SDK's
+// own "SDK <date> WARN" lines on stderr.
+type sdkLogger struct{}
+
+// drainWarning is what smithy-go logs when it cannot read the rest of a
+// response it has already decoded, because the server or the transport
+// closed the connection first (aws-sdk-go-v2 #2737; the emulators close
+// kept-alive connections often). The call succeeded; only the connection
+// is not reused, so it is logged at debug level, not as a warning.
+const drainWarning = "failed to discard remaining HTTP response body"
+
+// Logf implements logging.Logger.
+func (sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	level := slog.LevelDebug
+	if c == logging.Warn && !strings.HasPrefix(msg, drainWarning) {
+		level = slog.LevelWarn
+	}
+	slog.Log(context.Background(), level, msg, "source", "aws-sdk")
 }
