@@ -372,7 +372,9 @@ func TestBlockedInTrace(t *testing.T) {
 	if diff := cmp.Diff([]consent.Channel{consent.Letter}, d.Trace.Facts.Reachable); diff != "" {
 		t.Errorf("facts.reachable (-want +got):\n%s", diff)
 	}
-	if !slices.ContainsFunc(d.Trace.Path, func(p string) bool { return strings.Contains(p, "channel sms left out: the gate refused it under TCPA-CONSENT") }) {
+	if !slices.ContainsFunc(d.Trace.Path, func(p string) bool {
+		return strings.Contains(p, "channel sms left out: the gate refused it under TCPA-CONSENT")
+	}) {
 		t.Errorf("path %q does not name the refused channel", d.Trace.Path)
 	}
 }
