@@ -132,6 +132,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "\n== 7. Day 1, %s: the daily run on Step Functions (recoup-daily, then one recoup-cycle execution per customer)\n", first.Format("Mon 2 Jan 2006"))
 	fmt.Fprintf(stdout, "   the stack's clock is set to %s; every Lambda reads it (%s)\n", first.Add(dailyRunHour*time.Hour).Format(time.RFC3339), lc.ClockFile())
 	demo.runner.progress = stdout
+	// The dead-letter queue outlives the stack's other state; letters
+	// SQS took before this point are another run's.
+	day1Began := time.Now().Truncate(time.Millisecond) // SQS stamps milliseconds
 	day1, err := demo.runDay(ctx, first, 1)
 	demo.runner.progress = nil
 	if err != nil {
@@ -154,7 +157,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := printDeadLetters(ctx, stdout, cfgAWS, first.Add(dailyRunHour*time.Hour), first.AddDate(0, 0, 2)); err != nil {
+	if err := printDeadLetters(ctx, stdout, cfgAWS, day1Began, first.Add(dailyRunHour*time.Hour), first.AddDate(0, 0, 2)); err != nil {
 		return err
 	}
 

@@ -72,9 +72,9 @@ func printEventTypes(w io.Writer, evs []events.Event) error {
 	return tw.Flush()
 }
 
-// printDeadLetters lists the dead letters written from since to until on
-// the stack's clock.
-func printDeadLetters(ctx context.Context, w io.Writer, cfg aws.Config, since, until time.Time) error {
+// printDeadLetters lists the dead letters SQS took after sentAfter (the
+// wall clock) that were written from since to until on the stack's clock.
+func printDeadLetters(ctx context.Context, w io.Writer, cfg aws.Config, sentAfter, since, until time.Time) error {
 	api := awssqs.NewFromConfig(cfg)
 	out, err := api.GetQueueUrl(ctx, &awssqs.GetQueueUrlInput{QueueName: aws.String(local.EngagementDLQ)})
 	if err != nil {
@@ -93,7 +93,7 @@ func printDeadLetters(ctx context.Context, w io.Writer, cfg aws.Config, since, u
 			break
 		}
 		for _, m := range got {
-			if m.Letter.At.Before(since) || !m.Letter.At.Before(until) {
+			if m.SentAt.Before(sentAfter) || m.Letter.At.Before(since) || !m.Letter.At.Before(until) {
 				older++
 				continue
 			}

@@ -1,6 +1,8 @@
 // Command worklist is the daily run's Worklist step: it scores a tenant's
 // open receivables and lists the customers to wake, most valuable first
-// (at most RECOUP_DAILY_LIMIT, default 1000). See shared/cycle (Lister).
+// (at most RECOUP_DAILY_LIMIT, default 1000, and as many as fit the
+// execution's 256 KB: RECOUP_CYCLE_STATE_MACHINE, the cycle's ARN, sizes
+// them exactly). See shared/cycle (Lister).
 package main
 
 import (
@@ -24,6 +26,7 @@ func main() {
 		Profiles:   wire.Must(env.Profiles()),
 		Runs:       wire.Must(env.Runs()),
 		Limit:      wire.Must(limit(env)),
+		Machine:    env.Getenv("RECOUP_CYCLE_STATE_MACHINE"),
 		Now:        env.Now,
 	}
 	lambda.Start(l.List)
@@ -36,7 +39,8 @@ func limit(env *wire.Env) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 1800 {
-		// 1,800 items of about 130 bytes stay under the 256 KB document.
+		// 1,800 items of about 140 bytes fill the 256 KB document; the
+		// Lister's byte budget (cycle.DailyBudget) cuts longer ids sooner.
 		return 0, fmt.Errorf("RECOUP_DAILY_LIMIT=%q: want a whole number from 1 to 1800", v)
 	}
 	return n, nil

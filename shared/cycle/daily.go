@@ -2,8 +2,10 @@ package cycle
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,8 +48,20 @@ type DailyList struct {
 
 // DefaultDailyLimit caps the customers one daily run wakes. Step
 // Functions caps an execution's document at 256 KB, and each item takes
-// about 130 bytes; the rest wait for tomorrow's run, most valuable first.
+// about 140 bytes; the rest wait for tomorrow's run, most valuable first.
 const DefaultDailyLimit = 1000
+
+// DailyBudget bounds the bytes the daily run's items may take in its
+// execution document, whatever the limit: each item as listed, then as
+// Wake's result replaces it, whichever is longer. The other 56 KB of
+// Step Functions' 262,144 hold the rest of the document and the causes of
+// a few failed items.
+const DailyBudget = 200 << 10
+
+// arnAllowance is an execution ARN's length before its name when the
+// cycle's state machine is not known: partition, region, account and a
+// machine name of up to 80 characters.
+const arnAllowance = 140
 
 // Lister is the daily run's Worklist step: it scores the tenant's open
 // receivables and lists the customers by the value of acting now.
@@ -61,7 +75,12 @@ type Lister struct {
 	// execution's 256 KB) holds only the customers who need the run.
 	Runs  RunLister
 	Limit int
-	Now   func() time.Time
+	// Machine is the cycle's state machine ARN, to size Wake's results
+	// exactly; empty, they are sized for the longest ARN.
+	Machine string
+	// Budget is the items' bytes (0: DailyBudget).
+	Budget int
+	Now     func() time.Time
 }
 
 // List builds the day's worklist.
@@ -133,15 +152,26 @@ func (l *Lister) List(ctx context.Context, in DailyInput) (DailyList, error) {
 		}
 		customers = kept
 	}
+	prefix := arnAllowance
+	if l.Machine != "" {
+		prefix = len(strings.Replace(l.Machine, ":stateMachine:", ":execution:", 1)) + 1
+	}
+	budget := l.Budget
+	if budget <= 0 {
+		budget = DailyBudget
+	}
+	used := 0
 	for _, c := range customers {
-		if len(out.Items) == limit {
+		mode := prof.Mode(segment[c])
+		item := WakeInput{Ref: Ref{Tenant: in.Tenant, Customer: c}, Mode: mode, Reason: "daily run", AsOf: at, Start: true}
+		size := itemBytes(item, prefix)
+		if len(out.Items) == limit || used+size > budget {
 			out.Left++
 			continue
 		}
-		mode := prof.Mode(segment[c])
+		used += size
 		out.Modes[mode]++
-		out.Items = append(out.Items, WakeInput{Ref: Ref{Tenant: in.Tenant, Customer: c}, Mode: mode,
-			Reason: "daily run", AsOf: at, Start: true})
+		out.Items = append(out.Items, item)
 	}
 	out.Count = len(out.Items)
 	return out, nil
@@ -186,4 +216,14 @@ func (c *Champions) Champion(ctx context.Context, t ledger.TenantID) (*ranking.M
 	c.cache[key] = m
 	c.mu.Unlock()
 	return m, champ.Version, nil
+}
+
+// itemBytes is what one item takes in the daily run's document: as
+// listed, or as Wake's result with an execution ARN whose part before the
+// name is prefix bytes long, whichever is longer, and its comma.
+func itemBytes(in WakeInput, prefix int) int {
+	listed, _ := json.Marshal(in)
+	name := ExecutionName(in.Tenant, in.Customer, in.AsOf)
+	result, _ := json.Marshal(Woken{Action: "running", Execution: strings.Repeat("a", prefix) + name, Customer: in.Customer})
+	return max(len(listed), len(result)) + 1
 }

@@ -2,6 +2,8 @@ package cycle
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +52,41 @@ func (f fixedModel) Champion(context.Context, ledger.TenantID) (*ranking.Model, 
 // TestLister: the daily list holds every customer with an open balance
 // once, most valuable first, with the pilot segments in shadow mode, and
 // stops at the limit with the rest counted for tomorrow.
+// TestItemBytes: an item's size bounds both what the list holds for it
+// and what Wake's result for it holds, for ordinary and for the longest
+// ids, with the cycle's ARN known or not.
+func TestItemBytes(t *testing.T) {
+	at := time.Date(2026, 11, 2, 16, 0, 0, 0, time.UTC)
+	gov := "arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:" + strings.Repeat("M", 80)
+	for _, tc := range []struct {
+		name, tenant, customer, machine string
+	}{
+		{"ordinary", "demo", "C002530", "arn:aws:states:us-east-1:000000000000:stateMachine:recoup-cycle"},
+		{"ordinary, machine unknown", "demo", "C002530", ""},
+		{"longest ids, machine unknown", strings.Repeat("t", 64), strings.Repeat("c", 64), ""},
+		{"longest ids, GovCloud", strings.Repeat("t", 64), strings.Repeat("c", 64), gov},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := WakeInput{Ref: Ref{Tenant: ledger.TenantID(tc.tenant), Customer: tc.customer}, Mode: ModeShadow, Reason: "daily run", AsOf: at, Start: true}
+			prefix := arnAllowance
+			if tc.machine != "" {
+				prefix = len(strings.Replace(tc.machine, ":stateMachine:", ":execution:", 1)) + 1
+			}
+			machine := tc.machine
+			if machine == "" {
+				machine = gov
+			}
+			arn := strings.Replace(machine, ":stateMachine:", ":execution:", 1) + ":" + ExecutionName(in.Tenant, in.Customer, at)
+			listed, _ := json.Marshal(in)
+			result, _ := json.Marshal(Woken{Action: "running", Execution: arn, Customer: in.Customer})
+			got := itemBytes(in, prefix)
+			if got < len(listed)+1 || got < len(result)+1 {
+				t.Errorf("itemBytes = %d, but the item takes %d and its result %d (+1 for the comma)", got, len(listed), len(result))
+			}
+		})
+	}
+}
+
 func TestLister(t *testing.T) {
 	end := ledger.Date(2026, 11, 1)
 	b, err := portfolio.Load(portfolio.Config{Seed: 5, Customers: 300, Invoices: 2000, AsOf: end, Tenant: "acme"})
@@ -114,6 +151,21 @@ func TestLister(t *testing.T) {
 			t.Errorf("capped item %d is %s, want the full list's %s (most valuable first)", i, it.Customer, got.Items[i].Customer)
 		}
 	}
+	// The byte budget cuts the list where the limit would not: room for
+	// exactly ten items lists ten.
+	l.Limit, l.Machine = 0, "arn:aws:states:us-east-1:000000000000:stateMachine:recoup-cycle"
+	l.Budget = 0
+	for _, it := range got.Items[:10] {
+		l.Budget += itemBytes(it, len("arn:aws:states:us-east-1:000000000000:execution:recoup-cycle:"))
+	}
+	tight, err := l.List(context.Background(), DailyInput{Tenant: "acme", AsOf: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tight.Items) != 10 || tight.Left != len(open)-10 {
+		t.Fatalf("list within %d bytes: %d items, %d left, want 10 and %d", l.Budget, len(tight.Items), tight.Left, len(open)-10)
+	}
+	l.Budget, l.Machine = 0, ""
 	if _, err := l.List(context.Background(), DailyInput{Tenant: ""}); err == nil {
 		t.Error("a list without a tenant was built")
 	}
