@@ -80,7 +80,7 @@ type Lister struct {
 	Machine string
 	// Budget is the items' bytes (0: DailyBudget).
 	Budget int
-	Now     func() time.Time
+	Now    func() time.Time
 }
 
 // List builds the day's worklist.
