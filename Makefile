@@ -109,7 +109,7 @@ fuzz:
 		done; \
 	done
 
-bench: cli
+bench: cli lambdas
 	$(GO) run ./cmd/benchmarks -out BENCHMARKS.md
 
 # The models on ../shared/data beside scikit-learn and XGBoost (Debian's

@@ -44,6 +44,7 @@ func main() {
 	models := flag.Bool("models-only", false, "rewrite only the models section (make eval)")
 	scale := flag.Bool("ranking-only", false, "measure only the ranking model at a million invoices, print the rows")
 	orch := flag.Bool("orchestration-only", false, "measure only the strategy engine and the drafting guardrails, print the rows")
+	cyc := flag.Bool("cycle-only", false, "measure only the full local cycle on the stack AWS_ENDPOINT_URL_* point at (one started with `make up`), print the rows")
 	flag.Parse()
 	ctx := context.Background()
 	do := run
@@ -55,6 +56,19 @@ func main() {
 	}
 	if *orch {
 		do = runOrchestrationOnly
+	}
+	if *cyc {
+		do = func(ctx context.Context, _ string) error {
+			root, err := local.FindRepoRoot(".")
+			if err != nil {
+				return err
+			}
+			rows, err := cycleRows(ctx, root)
+			for _, r := range rows {
+				fmt.Printf("| %s | %s | %s | %s | %s |\n", r.what, r.value, r.baseline, r.ratio, r.note)
+			}
+			return err
+		}
 	}
 	if *scale {
 		do = func(context.Context, string) error {
@@ -137,6 +151,11 @@ func run(ctx context.Context, out string) error {
 		return err
 	}
 	rows = append(rows, latRows...)
+	cycRows, err := cycleRows(ctx, root)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, cycRows...)
 	section, err := modelsSection(ctx, root)
 	if err != nil {
 		return err

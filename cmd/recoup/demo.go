@@ -47,13 +47,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "portfolio seed")
 	fs.IntVar(&cfg.Customers, "customers", cfg.Customers, "number of customers")
 	fs.IntVar(&cfg.Invoices, "invoices", cfg.Invoices, "number of invoices")
-	every := fs.Int("every", 3, "run the daily run every N business days of the simulated 30 (1: every business day, about 35 s each)")
+	every := fs.Int("every", 3, "run the daily run every N business days of the simulation (1: every business day, about 35 s each)")
+	days := fs.Int("days", 30, "simulated days after the portfolio's date")
+	timings := fs.String("timings", "", "also write how long each stage took to this file, as JSON (make bench reads it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *every < 1 {
 		return fmt.Errorf("%w: --every %d: want 1 or more", errUsage, *every)
 	}
+	if *days < 1 || *days > 366 {
+		return fmt.Errorf("%w: --days %d: want 1 to 366", errUsage, *days)
+	}
+	watch := newStopwatch()
 	cfg.Tenant = *tenant
 
 	fmt.Fprintf(stdout, "== 1. Sample portfolio: %d customers, %d invoices (seed %d)\n", cfg.Customers, cfg.Invoices, cfg.Seed)
@@ -79,6 +85,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	f := ingestFlags{tenant: *tenant, format: "canonical", currency: "USD", region: "US", rejects: filepath.Join(*dir, "rejects.csv")}
 
+	watch.lap("generate")
 	fmt.Fprintf(stdout, "\n== 2. Import into the ledger (DynamoDB at %s)\n", endpoint)
 	res, err := ingestFiles(ctx, store, f, files, stderr)
 	if err != nil {
@@ -88,6 +95,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
+	watch.lap("import")
 	fmt.Fprintln(stdout, "\n== 3. Import the same files again: nothing may change")
 	again, err := ingestFiles(ctx, store, f, files, stderr)
 	if err != nil {
@@ -98,6 +106,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("re-import changed %d records; imports must be idempotent", again.Counts.Inserted+again.Counts.Updated)
 	}
 
+	watch.lap("reimport")
 	fmt.Fprintln(stdout, "\n== 4. Baseline KPIs (the \"before\" numbers)")
 	if err := printKPIs(ctx, stdout, store, ledger.TenantID(*tenant), kpi.Options{AsOf: cfg.AsOf, Window: 30}); err != nil {
 		return err
@@ -110,10 +119,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	lc := local.DefaultConfig(root)
 	fmt.Fprintln(stdout, "\n== 5. Train the ranking model on the ledger; the champion is what the cycle's Lambdas score with")
 	reg := registry.Registry{Blobs: registry.Dir(filepath.Join(lc.StateDir, "models"))}
+	watch.lap("kpis")
 	rep, err := trainModel(ctx, store, reg, ledger.TenantID(*tenant), cfg.AsOf, 1)
 	if err != nil {
 		return err
 	}
+	watch.lap("train")
 	printTraining(stdout, rep)
 
 	demo, err := newCycleDemo(ctx, store, ledger.TenantID(*tenant), cfg.Seed, *dir)
@@ -134,6 +145,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	demo.runner.progress = stdout
 	// The dead-letter queue outlives the stack's other state; letters
 	// SQS took before this point are another run's.
+	watch.lap("consent")
 	day1Began := time.Now().Truncate(time.Millisecond) // SQS stamps milliseconds
 	day1, err := demo.runDay(ctx, first, 1)
 	demo.runner.progress = nil
@@ -161,7 +173,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	end := cfg.AsOf.AddDate(0, 0, 30)
+	watch.day(day1)
+	end := cfg.AsOf.AddDate(0, 0, *days)
 	fmt.Fprintf(stdout, "\n== 9. To %s, every %d business days: the daily run (it wakes every cycle whose time has come), then the day's engagement\n",
 		end.Format("Mon 2 Jan 2006"), *every)
 	printDayLine(stdout, first, day1)
@@ -179,6 +192,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("day %d (%s): %w", n, date.Format("2006-01-02"), err)
 		}
 		printDayLine(stdout, date, dy)
+		watch.day(dy)
 	}
 	after, err := demo.textsAfterStop()
 	if err != nil {
@@ -192,9 +206,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	fmt.Fprintln(stdout, "\n== 10. KPIs before and after the 30 days")
+	fmt.Fprintf(stdout, "\n== 10. KPIs before and after the %d days\n", *days)
 	if err := printKPIComparison(ctx, stdout, store, ledger.TenantID(*tenant), cfg.AsOf, end); err != nil {
 		return err
+	}
+	if *timings != "" {
+		if err := watch.write(*timings); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(stdout, "   Payments in the simulation come only from customers answering the cycle's contacts (the portfolio's")
 	fmt.Fprintln(stdout, "   response model); what they would have paid unprompted is not simulated, so \"no cycle\" is the ledger")
