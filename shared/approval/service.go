@@ -62,6 +62,15 @@ type Resumer interface {
 	SendTaskFailure(ctx context.Context, token, code, cause string) error
 }
 
+// DeliveryChecker is what a Resumer may also do: tell whether the
+// execution took output from its waiting task. A SendTaskSuccess whose
+// answer was lost may still have resumed it; a retry then finds the task
+// gone, and without this check would mark expired a verdict the
+// execution acted on.
+type DeliveryChecker interface {
+	Delivered(ctx context.Context, execution string, output json.RawMessage) (bool, error)
+}
+
 // Checker runs the drafting guardrails on an edited draft for the request
 // it answers (whose decision holds the facts the text must agree with) and
 // returns the violations, none when it may be sent. An error means the check
@@ -346,6 +355,22 @@ func (s *Service) resume(ctx context.Context, cur Request, lease Lease) (Request
 		s.Log.Info("execution resumed", "request", cur, "verdict", string(cur.Verdict.Kind))
 		return cur, nil
 	case errors.Is(err, ErrExpired):
+		took, derr := s.delivered(ctx, cur, out)
+		if derr != nil {
+			// Expiring now could deny a verdict the execution acted on.
+			if rerr := s.store.Release(ctx, cur.Tenant, cur.ID, lease.Owner); rerr != nil {
+				s.Log.Warn("release approval lease", "request", cur, "err", rerr)
+			}
+			return Request{}, fmt.Errorf("approval %s: the task no longer waits, and whether it took the verdict could not be read: %w: %w", cur.ID, ErrTransient, derr)
+		}
+		if took {
+			if err := s.store.Resumed(ctx, cur.Tenant, cur.ID, s.now()); err != nil {
+				return Request{}, fmt.Errorf("approval %s: the execution took the verdict, and recording it failed: %w", cur.ID, err)
+			}
+			cur.Resumed, cur.LeaseUntil, cur.Token = true, time.Time{}, ""
+			s.Log.Info("execution had taken the verdict", "request", cur, "verdict", string(cur.Verdict.Kind))
+			return cur, nil
+		}
 		return s.expire(ctx, cur, s.now())
 	default:
 		if rerr := s.store.Release(ctx, cur.Tenant, cur.ID, lease.Owner); rerr != nil {
@@ -354,6 +379,16 @@ func (s *Service) resume(ctx context.Context, cur Request, lease Lease) (Request
 		s.Log.Warn("resume execution", "request", cur, "err", err)
 		return Request{}, fmt.Errorf("resume the execution of approval %s: %w", cur.ID, err)
 	}
+}
+
+// delivered reports whether the execution's history shows it took out,
+// when the resumer can read it.
+func (s *Service) delivered(ctx context.Context, cur Request, out json.RawMessage) (bool, error) {
+	dc, ok := s.resumer.(DeliveryChecker)
+	if !ok || cur.Execution == "" {
+		return false, nil
+	}
+	return dc.Delivered(ctx, cur.Execution, out)
 }
 
 // expire marks req expired and returns ErrExpired, unless the execution

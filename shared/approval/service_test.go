@@ -463,6 +463,61 @@ func TestATransientResumeFailureIsRetriedWithTheSameVerdict(t *testing.T) {
 	}
 }
 
+// TestALostAnswerIsCheckedBeforeExpiring: SendTaskSuccess resumed the
+// execution but its answer was lost. The retry finds the task gone; the
+// execution's history shows it took this verdict, so the request ends
+// resumed, not expired. When the history cannot be read the request stays
+// decided for another retry; when it shows no such verdict it expires.
+func TestALostAnswerIsCheckedBeforeExpiring(t *testing.T) {
+	v := approval.Verdict{Kind: approval.Approved, By: "col-7"}
+	for _, tc := range []struct {
+		name       string
+		lost       bool  // the first answer is lost after the task took the verdict
+		historyErr error // reading the history fails
+		wantErr    error // of the retry; nil: resumed
+		wantStatus approval.Status
+		wantResume bool
+	}{
+		{name: "taken, answer lost", lost: true, wantStatus: approval.StatusDecided, wantResume: true},
+		{name: "taken, history unreadable", lost: true, historyErr: fmt.Errorf("ThrottlingException: %w", approval.ErrTransient),
+			wantErr: approval.ErrTransient, wantStatus: approval.StatusDecided},
+		{name: "task ended without it", wantErr: approval.ErrExpired, wantStatus: approval.StatusExpired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			r := f.register(t, "acme", "token-1")
+			if tc.lost {
+				f.resumer.After = func(string) error {
+					return fmt.Errorf("NoAnswer: the connection broke after sending: %w", approval.ErrTransient)
+				}
+				if _, err := f.svc.Decide(ctx, "acme", r.ID, v); !errors.Is(err, approval.ErrTransient) {
+					t.Fatalf("first decide: %v, want ErrTransient", err)
+				}
+				f.resumer.After = nil
+			} else {
+				f.resumer.End("token-1") // stopped before anyone decided
+			}
+			f.resumer.HistoryErr = tc.historyErr
+			f.clock.Advance(time.Minute)
+			got, err := f.svc.Decide(ctx, "acme", r.ID, v)
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("retry: %v, want %v", err, tc.wantErr)
+			}
+			stored, _ := f.store.Get(ctx, "acme", r.ID)
+			if stored.Status != tc.wantStatus || stored.Resumed != tc.wantResume {
+				t.Errorf("stored %s resumed %v, want %s resumed %v", stored.Status, stored.Resumed, tc.wantStatus, tc.wantResume)
+			}
+			if tc.wantResume && !got.Resumed {
+				t.Errorf("retry returned resumed %v, want true", got.Resumed)
+			}
+			if n := len(f.resumer.Successes()); n > 1 {
+				t.Errorf("%d tasks resumed, want at most 1", n)
+			}
+		})
+	}
+}
+
 // leakyLeases fails Release, so a failed decider's lease stays until it
 // lapses.
 type leakyLeases struct{ *approvaltest.Memory }

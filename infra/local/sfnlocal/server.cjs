@@ -1142,6 +1142,9 @@ const operations = {
     } catch (err) {
       throw new ApiError('InvalidOutput', `Invalid output: ${err.message}`);
     }
+    // As AWS records a callback's answer: what the approvals read back when
+    // the answer to their SendTaskSuccess was lost.
+    addEvent(task.exec, { type: 'TaskSucceeded', timestamp: Date.now(), taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output } });
     task.pending.resolve(value);
     return {};
   },

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -447,6 +448,19 @@ func TestIntegrationCallback(t *testing.T) {
 		got := wantSucceeded(t, wait(t, c, exec))
 		if !jsonEqual(got["approval"], map[string]any{"verdict": "approved"}) || got["customer"] != "c-1" {
 			t.Errorf("output = %v, want approval at $.approval", got)
+		}
+		// The answer is in the history, as AWS records it.
+		h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(exec), ReverseOrder: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		answered := slices.ContainsFunc(h.Events, func(ev types.HistoryEvent) bool {
+			d := ev.TaskSucceededEventDetails
+			return ev.Type == types.HistoryEventTypeTaskSucceeded && d != nil &&
+				aws.ToString(d.Resource) == "invoke.waitForTaskToken" && aws.ToString(d.Output) == `{"verdict": "approved"}`
+		})
+		if !answered {
+			t.Errorf("the history has no TaskSucceeded with the callback's output")
 		}
 		// (d) The task is over.
 		_, err = c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{}`)})

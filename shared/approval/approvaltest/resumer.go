@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/recoup-dev/recoup/shared/approval"
@@ -19,10 +20,17 @@ type Resumer struct {
 	// returned instead of touching the task (a throttle, an outage). It may
 	// also block, to hold callers inside a resume.
 	Before func(token string) error
+	// After, when set, runs once a SendTaskSuccess has resumed its task; a
+	// non-nil error is returned as if the answer were lost on the way.
+	After func(token string) error
+	// HistoryErr, when set, is what Delivered returns (the history could
+	// not be read).
+	HistoryErr error
 
 	mu        sync.Mutex
 	waiting   map[string]bool
 	successes []Success
+	outputs   []json.RawMessage // each success's output as sent
 	failures  []Failure
 }
 
@@ -37,7 +45,10 @@ type Failure struct {
 	Token, Code, Cause string
 }
 
-var _ approval.Resumer = (*Resumer)(nil)
+var (
+	_ approval.Resumer         = (*Resumer)(nil)
+	_ approval.DeliveryChecker = (*Resumer)(nil)
+)
 
 // NewResumer returns a resumer with no task waiting.
 func NewResumer() *Resumer { return &Resumer{waiting: map[string]bool{}} }
@@ -101,7 +112,39 @@ func (r *Resumer) SendTaskSuccess(ctx context.Context, token string, output json
 	}
 	delete(r.waiting, token)
 	r.successes = append(r.successes, Success{Token: token, Output: v})
+	r.outputs = append(r.outputs, append(json.RawMessage(nil), output...))
+	if r.After != nil {
+		return r.After(token)
+	}
 	return nil
+}
+
+// Delivered implements approval.DeliveryChecker: whether a SendTaskSuccess
+// with this output (the same JSON value) resumed a task. The fake does not
+// know executions, so any non-empty execution matches.
+func (r *Resumer) Delivered(ctx context.Context, execution string, output json.RawMessage) (bool, error) {
+	if execution == "" {
+		return false, errors.New("approvaltest: Delivered without an execution")
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if r.HistoryErr != nil {
+		return false, r.HistoryErr
+	}
+	var want any
+	if err := json.Unmarshal(output, &want); err != nil {
+		return false, fmt.Errorf("approvaltest: Delivered output: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, out := range r.outputs {
+		var got any
+		if json.Unmarshal(out, &got) == nil && reflect.DeepEqual(got, want) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // SendTaskFailure implements approval.Resumer.

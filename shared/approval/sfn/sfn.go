@@ -1,7 +1,8 @@
 // Package sfn is the Step Functions adapter. Resumer resumes executions
 // that wait on a task token (the Approval state's
 // lambda:invoke.waitForTaskToken): approval.Resumer over SendTaskSuccess
-// and SendTaskFailure. Executions starts, inspects and wakes the
+// and SendTaskFailure, and approval.DeliveryChecker over the execution's
+// history. Executions starts, inspects and wakes the
 // collection cycle's executions (cycle.Executions). The endpoint comes
 // from AWS_ENDPOINT_URL_SFN or AWS_ENDPOINT_URL, as for every SDK client.
 package sfn
@@ -12,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -27,11 +30,13 @@ import (
 type API interface {
 	SendTaskSuccess(ctx context.Context, in *awssfn.SendTaskSuccessInput, optFns ...func(*awssfn.Options)) (*awssfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(ctx context.Context, in *awssfn.SendTaskFailureInput, optFns ...func(*awssfn.Options)) (*awssfn.SendTaskFailureOutput, error)
+	GetExecutionHistory(ctx context.Context, in *awssfn.GetExecutionHistoryInput, optFns ...func(*awssfn.Options)) (*awssfn.GetExecutionHistoryOutput, error)
 }
 
 var (
-	_ API              = (*awssfn.Client)(nil)
-	_ approval.Resumer = (*Resumer)(nil)
+	_ API                      = (*awssfn.Client)(nil)
+	_ approval.Resumer         = (*Resumer)(nil)
+	_ approval.DeliveryChecker = (*Resumer)(nil)
 )
 
 // Resumer resumes or fails waiting tasks.
@@ -75,6 +80,40 @@ func (r *Resumer) SendTaskFailure(ctx context.Context, token, code, cause string
 	_, err := r.api.SendTaskFailure(ctx, &awssfn.SendTaskFailureInput{TaskToken: aws.String(token),
 		Error: aws.String(cut(code, 256)), Cause: aws.String(cut(cause, 32768))})
 	return classify("SendTaskFailure", err)
+}
+
+// historyPages bounds how far back Delivered reads an execution's history,
+// newest first: the verdict it looks for is recent, and a cycle that has
+// looped for months has a long history.
+const historyPages = 10
+
+// Delivered implements approval.DeliveryChecker: it reads the execution's
+// history, newest first, for a callback task that succeeded with output
+// (compared as JSON values, not bytes).
+func (r *Resumer) Delivered(ctx context.Context, execution string, output json.RawMessage) (bool, error) {
+	var want any
+	if err := json.Unmarshal(output, &want); err != nil {
+		return false, fmt.Errorf("sfn: delivered: the verdict is not JSON: %w", err)
+	}
+	pages := awssfn.NewGetExecutionHistoryPaginator(r.api, &awssfn.GetExecutionHistoryInput{
+		ExecutionArn: aws.String(execution), ReverseOrder: true, MaxResults: 1000})
+	for n := 0; pages.HasMorePages() && n < historyPages; n++ {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return false, classify("GetExecutionHistory", err)
+		}
+		for _, ev := range page.Events {
+			d := ev.TaskSucceededEventDetails
+			if ev.Type != sfntypes.HistoryEventTypeTaskSucceeded || d == nil || !strings.HasSuffix(aws.ToString(d.Resource), ".waitForTaskToken") {
+				continue
+			}
+			var got any
+			if json.Unmarshal([]byte(aws.ToString(d.Output)), &got) == nil && reflect.DeepEqual(got, want) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 func cut(s string, n int) string {

@@ -197,3 +197,67 @@ func TestNewRefusesNil(t *testing.T) {
 		t.Error("nil client accepted")
 	}
 }
+
+// TestDeliveredReadsTheHistory: Delivered pages through the execution's
+// history newest first (awsJson1_0 GetExecutionHistory, reverseOrder) and
+// finds a callback task that succeeded with the verdict, compared as JSON
+// values; a Lambda task's output or another verdict is not it.
+func TestDeliveredReadsTheHistory(t *testing.T) {
+	const arn = "arn:aws:states:us-east-1:000000000000:execution:recoup-cycle:acme-C1-20261102"
+	verdict := `{"verdict":"approved","by":"col-7","at":"2026-11-02T09:00:00Z"}`
+	event := func(id int, resource, output string) map[string]any {
+		return map[string]any{"id": id, "type": "TaskSucceeded", "timestamp": 1.7e9,
+			"taskSucceededEventDetails": map[string]any{"resourceType": "lambda", "resource": resource, "output": output}}
+	}
+	pages := map[string]map[string]any{
+		"": {"events": []any{event(9, "invoke", verdict), event(8, "invoke.waitForTaskToken",
+			`{"verdict":"rejected","by":"col-7","at":"2026-11-02T09:00:00Z"}`)}, "nextToken": "page-2"},
+		"page-2": {"events": []any{event(5, "invoke.waitForTaskToken",
+			`{"at":"2026-11-02T09:00:00Z", "by":"col-7","verdict":"approved"}`)}},
+	}
+	var seen []string
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			ExecutionArn string `json:"executionArn"`
+			ReverseOrder bool   `json:"reverseOrder"`
+			MaxResults   int    `json:"maxResults"`
+			NextToken    string `json:"nextToken"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Errorf("body: %v", err)
+		}
+		if target := r.Header.Get("X-Amz-Target"); target != "AWSStepFunctions.GetExecutionHistory" || body.ExecutionArn != arn ||
+			!body.ReverseOrder || body.MaxResults != 1000 {
+			t.Errorf("request %s %+v, want GetExecutionHistory of %s, newest first, 1000 a page", target, body, arn)
+		}
+		seen = append(seen, body.NextToken)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		json.NewEncoder(w).Encode(pages[body.NextToken])
+	}))
+	defer hs.Close()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	r, err := sfn.New(sfn.NewClient(cfg, func(o *awssfn.Options) { o.BaseEndpoint = aws.String(hs.URL) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		output string
+		want   bool
+		pages  []string
+	}{
+		{verdict, true, []string{"", "page-2"}},
+		{`{"verdict":"edited","by":"col-7","at":"2026-11-02T09:00:00Z"}`, false, []string{"", "page-2"}},
+	} {
+		seen = nil
+		got, err := r.Delivered(context.Background(), arn, json.RawMessage(tc.output))
+		if err != nil || got != tc.want {
+			t.Errorf("Delivered(%s) = %v, %v; want %v", tc.output, got, err, tc.want)
+		}
+		if diff := cmp.Diff(tc.pages, seen); diff != "" {
+			t.Errorf("pages read (-want +got):\n%s", diff)
+		}
+	}
+	if _, err := r.Delivered(context.Background(), arn, json.RawMessage(`not json`)); err == nil {
+		t.Error("Delivered of a verdict that is not JSON: no error")
+	}
+}
