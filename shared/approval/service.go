@@ -345,15 +345,7 @@ func (s *Service) resume(ctx context.Context, cur Request, lease Lease) (Request
 	cancel()
 	switch {
 	case err == nil:
-		if err := s.store.Resumed(ctx, cur.Tenant, cur.ID, s.now()); err != nil {
-			// The execution has the verdict; only our note of it is
-			// missing. A retry of the same verdict would find the task
-			// gone and mark the request expired: say so loudly.
-			s.Log.Error("execution resumed, not recorded", "request", cur, "err", err)
-		}
-		cur.Resumed, cur.LeaseUntil, cur.Token = true, time.Time{}, ""
-		s.Log.Info("execution resumed", "request", cur, "verdict", string(cur.Verdict.Kind))
-		return cur, nil
+		return s.resumed(ctx, cur, "execution resumed"), nil
 	case errors.Is(err, ErrExpired):
 		took, derr := s.delivered(ctx, cur, out)
 		if derr != nil {
@@ -364,12 +356,7 @@ func (s *Service) resume(ctx context.Context, cur Request, lease Lease) (Request
 			return Request{}, fmt.Errorf("approval %s: the task no longer waits, and whether it took the verdict could not be read: %w: %w", cur.ID, ErrTransient, derr)
 		}
 		if took {
-			if err := s.store.Resumed(ctx, cur.Tenant, cur.ID, s.now()); err != nil {
-				return Request{}, fmt.Errorf("approval %s: the execution took the verdict, and recording it failed: %w", cur.ID, err)
-			}
-			cur.Resumed, cur.LeaseUntil, cur.Token = true, time.Time{}, ""
-			s.Log.Info("execution had taken the verdict", "request", cur, "verdict", string(cur.Verdict.Kind))
-			return cur, nil
+			return s.resumed(ctx, cur, "execution had taken the verdict"), nil
 		}
 		return s.expire(ctx, cur, s.now())
 	default:
@@ -379,6 +366,20 @@ func (s *Service) resume(ctx context.Context, cur Request, lease Lease) (Request
 		s.Log.Warn("resume execution", "request", cur, "err", err)
 		return Request{}, fmt.Errorf("resume the execution of approval %s: %w", cur.ID, err)
 	}
+}
+
+// resumed records that the execution took cur's verdict and returns cur
+// as it now is.
+func (s *Service) resumed(ctx context.Context, cur Request, msg string) Request {
+	if err := s.store.Resumed(ctx, cur.Tenant, cur.ID, s.now()); err != nil {
+		// The execution has the verdict; only our note of it is missing.
+		// A retry of the same verdict finds it in the execution's history
+		// (when the resumer can read it), but say so loudly.
+		s.Log.Error("execution resumed, not recorded", "request", cur, "err", err)
+	}
+	cur.Resumed, cur.LeaseUntil, cur.Token = true, time.Time{}, ""
+	s.Log.Info(msg, "request", cur, "verdict", string(cur.Verdict.Kind))
+	return cur
 }
 
 // delivered reports whether the execution's history shows it took out,
