@@ -509,7 +509,7 @@ func (s *stack) consumerNamed(t *testing.T, id, name, mobile string, email bool)
 	if email {
 		p.email = strings.ToLower(id) + "@example.com"
 	}
-	s.putCustomer(t, ledger.Customer{Tenant: s.tenant, ID: id, Name: name, Kind: ledger.Consumer, Country: "US"}, p, 18_000)
+	s.putCustomer(t, ledger.Customer{Tenant: s.tenant, ID: id, Name: name, Kind: ledger.Consumer, Country: "US"}, p, 18_000, -20)
 	tel, err := consent.NormalisePhone(mobile)
 	if err != nil {
 		t.Fatal(err)
@@ -527,11 +527,14 @@ func (s *stack) consumerNamed(t *testing.T, id, name, mobile string, email bool)
 func (s *stack) keyAccount(t *testing.T, id string) person {
 	t.Helper()
 	p := person{id: id, email: "ap." + strings.ToLower(id) + "@example.com"}
-	s.putCustomer(t, ledger.Customer{Tenant: s.tenant, ID: id, Name: "Contoso " + id, Kind: ledger.Business, Country: "US", KeyAcct: true}, p, 420_000)
+	s.putCustomer(t, ledger.Customer{Tenant: s.tenant, ID: id, Name: "Contoso " + id, Kind: ledger.Business, Country: "US", KeyAcct: true}, p, 420_000, -20)
 	return p
 }
 
-func (s *stack) putCustomer(t *testing.T, c ledger.Customer, p person, minor int64) {
+// putCustomer puts c with a postal address, p's e-mail and mobile when
+// set, and one invoice of minor cents due dueIn days from today (negative:
+// overdue).
+func (s *stack) putCustomer(t *testing.T, c ledger.Customer, p person, minor int64, dueIn int) {
 	t.Helper()
 	usd := money.MustCurrency("USD")
 	c.Currency = usd
@@ -539,8 +542,8 @@ func (s *stack) putCustomer(t *testing.T, c ledger.Customer, p person, minor int
 	recs := []ledger.Record{c,
 		ledger.ContactPoint{Tenant: s.tenant, Customer: c.ID, ID: "A1", Kind: ledger.ContactPostal,
 			Postal: &ledger.PostalAddress{Line1: "1 Broad St", City: "Columbus", State: "OH", ZIP: "43215", Country: "US"}},
-		ledger.Invoice{Tenant: s.tenant, ID: c.ID + "-INV-1", Customer: c.ID, InvoiceDate: today.AddDate(0, 0, -50),
-			DueDate: today.AddDate(0, 0, -20), Amount: money.New(minor, usd), Open: money.New(minor, usd)},
+		ledger.Invoice{Tenant: s.tenant, ID: c.ID + "-INV-1", Customer: c.ID, InvoiceDate: today.AddDate(0, 0, dueIn-30),
+			DueDate: today.AddDate(0, 0, dueIn), Amount: money.New(minor, usd), Open: money.New(minor, usd)},
 	}
 	if p.email != "" {
 		recs = append(recs, ledger.ContactPoint{Tenant: s.tenant, Customer: c.ID, ID: "E1", Kind: ledger.ContactEmail,
@@ -559,7 +562,13 @@ func (s *stack) putCustomer(t *testing.T, c ledger.Customer, p person, minor int
 // names it, and stops it when the test ends.
 func (s *stack) start(t *testing.T, customer string) string {
 	t.Helper()
-	input, _ := json.Marshal(map[string]string{"tenant": string(s.tenant), "customer": customer, "mode": cycle.ModeLive})
+	return s.startIn(t, customer, cycle.ModeLive)
+}
+
+// startIn is start in the given mode (live or shadow).
+func (s *stack) startIn(t *testing.T, customer, mode string) string {
+	t.Helper()
+	input, _ := json.Marshal(map[string]string{"tenant": string(s.tenant), "customer": customer, "mode": mode})
 	out, err := s.sfn.StartExecution(context.Background(), &awssfn.StartExecutionInput{StateMachineArn: aws.String(s.machine),
 		Name: aws.String(cycle.ExecutionName(s.tenant, customer, time.Now())), Input: aws.String(string(input))})
 	if err != nil {
