@@ -15,6 +15,7 @@ import (
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/recoup-dev/recoup/cmd/internal/timings"
 	"github.com/recoup-dev/recoup/infra/local"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 )
@@ -24,22 +25,6 @@ import (
 // balance, and a daily run reaches 1,000, so the second day reaches the
 // rest and the third wakes the cycles whose time has come.
 const cycleDays = 3
-
-// cycleTimings is what `recoup demo --timings` writes.
-type cycleTimings struct {
-	Stages []struct {
-		Name    string  `json:"name"`
-		Seconds float64 `json:"seconds"`
-	} `json:"stages"`
-	Days []struct {
-		Date           string  `json:"date"`
-		Reached        int     `json:"reached"`
-		RunSeconds     float64 `json:"run_seconds"`
-		SettledSeconds float64 `json:"settled_seconds"`
-		DaySeconds     float64 `json:"day_seconds"`
-	} `json:"days"`
-	TotalSeconds float64 `json:"total_seconds"`
-}
 
 // cycleRows runs the demo's full local cycle on the bench stack for the
 // 5,000-customer sample portfolio (import, training, consent, then
@@ -68,20 +53,12 @@ func cycleRows(ctx context.Context, root string) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	var t cycleTimings
+	var t timings.Report
 	if err := json.Unmarshal(b, &t); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if len(t.Days) != cycleDays || t.Days[0].Reached == 0 {
 		return nil, fmt.Errorf("%s: %d days, day 1 reached %d customers; want %d days", file, len(t.Days), t.Days[0].Reached, cycleDays)
-	}
-	stage := func(name string) float64 {
-		for _, s := range t.Stages {
-			if s.Name == name {
-				return s.Seconds
-			}
-		}
-		return 0
 	}
 	var perDay []string
 	daysSeconds := 0.0
@@ -98,7 +75,7 @@ func cycleRows(ctx context.Context, root string) ([]row, error) {
 	return []row{
 		{what: "full local cycle, 5,000-customer portfolio, end to end", value: secs(t.TotalSeconds),
 			note: fmt.Sprintf("generate, import (%s), re-import, KPIs, train (%s), consent, then %d simulated days (%s): daily runs reaching %s",
-				secs(stage("import")), secs(stage("train")), len(t.Days), secs(daysSeconds), strings.Join(perDay, ", "))},
+				secs(t.Stage("import")), secs(t.Stage("train")), len(t.Days), secs(daysSeconds), strings.Join(perDay, ", "))},
 		{what: fmt.Sprintf("  day 1 daily run, %d cycles settled", d1.Reached), value: secs(d1.SettledSeconds),
 			baseline: secs(floor.Seconds()), ratio: fmt.Sprintf("%.1f", d1.SettledSeconds/floor.Seconds()),
 			note: fmt.Sprintf("Score, Plan, Draft, Approval, Send, Park per customer through the Lambda host; baseline: the emulator's floor, %d one-Pass executions, 10 at a time, on the same server", d1.Reached)},
