@@ -249,6 +249,22 @@ func (a *Audit) cachedHead(tenant ledger.TenantID) (audit.Head, bool) {
 // record's hash the append succeeded, so a retried call never records the
 // same event twice because of a lost response.
 func (a *Audit) Append(ctx context.Context, tenant ledger.TenantID, r audit.Record) (audit.Record, error) {
+	return a.AppendWith(ctx, tenant, r)
+}
+
+// ErrWithCondition is an AppendWith whose own items' conditions failed:
+// nothing was written, neither the record nor the items.
+var ErrWithCondition = errors.New("dynamo: a condition of the items written with the audit record failed")
+
+// AppendWith appends r as Append does and writes with in the same
+// transaction, so a state change and the audit record of it are stored
+// together or not at all. with may hold at most 98 items (DynamoDB's 100
+// per transaction, less the chain's two). When a condition of with fails,
+// nothing is written and the error wraps ErrWithCondition.
+func (a *Audit) AppendWith(ctx context.Context, tenant ledger.TenantID, r audit.Record, with ...types.TransactWriteItem) (audit.Record, error) {
+	if len(with) > 98 {
+		return audit.Record{}, fmt.Errorf("dynamo: %d items written with an audit record, at most 98", len(with))
+	}
 	if err := tenant.Validate(); err != nil {
 		return audit.Record{}, err
 	}
@@ -283,7 +299,7 @@ func (a *Audit) Append(ctx context.Context, tenant ledger.TenantID, r audit.Reco
 			return audit.Record{}, fmt.Errorf("%w: the chain of tenant %s has no sequence numbers left", ErrAuditInconsistent, tenant)
 		}
 		rec := head.Next(r)
-		retry, newHead, err := a.write(ctx, head, rec)
+		retry, newHead, err := a.write(ctx, head, rec, with)
 		switch {
 		case err == nil:
 			a.remember(audit.HeadOf(rec))
@@ -302,7 +318,7 @@ func (a *Audit) Append(ctx context.Context, tenant ledger.TenantID, r audit.Reco
 
 // write tries one append. retry says another writer moved the head (newHead
 // is the head it saw, when DynamoDB returned it) or the items were busy.
-func (a *Audit) write(ctx context.Context, head audit.Head, rec audit.Record) (retry bool, newHead audit.Head, err error) {
+func (a *Audit) write(ctx context.Context, head audit.Head, rec audit.Record, with []types.TransactWriteItem) (retry bool, newHead audit.Head, err error) {
 	entry, err := attributevalue.MarshalMap(toAuditItem(rec))
 	if err != nil {
 		return false, audit.Head{}, fmt.Errorf("encode audit entry seq %d of tenant %s: %w", rec.Seq, rec.Tenant, err)
@@ -316,7 +332,7 @@ func (a *Audit) write(ctx context.Context, head audit.Head, rec audit.Record) (r
 	values[":seq"] = &types.AttributeValueMemberN{Value: strconv.FormatUint(rec.Seq, 10)}
 	values[":hash"] = &types.AttributeValueMemberS{Value: rec.Hash}
 	values[":tenant"] = &types.AttributeValueMemberS{Value: string(rec.Tenant)}
-	_, err = a.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err = a.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append([]types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName:                           aws.String(a.table),
 			Key:                                 auditHeadKey(rec.Tenant),
@@ -331,7 +347,7 @@ func (a *Audit) write(ctx context.Context, head audit.Head, rec audit.Record) (r
 			Item:                entry,
 			ConditionExpression: aws.String("attribute_not_exists(PK)"),
 		}},
-	}})
+	}, with...)})
 	if err == nil {
 		return false, audit.Head{}, nil
 	}
@@ -343,6 +359,15 @@ func (a *Audit) write(ctx context.Context, head audit.Head, rec audit.Record) (r
 				return *reasons[i].Code
 			}
 			return ""
+		}
+		busy := len(reasons) == 0
+		for i := range reasons {
+			busy = busy || code(i) == "TransactionConflict" || code(i) == "ThrottlingError"
+		}
+		for i := 2; i < len(reasons); i++ {
+			if code(i) == "ConditionalCheckFailed" {
+				return false, audit.Head{}, fmt.Errorf("%w: item %d: %w", ErrWithCondition, i-2, err)
+			}
 		}
 		switch {
 		case code(0) == "ConditionalCheckFailed":
@@ -357,8 +382,7 @@ func (a *Audit) write(ctx context.Context, head audit.Head, rec audit.Record) (r
 		case code(1) == "ConditionalCheckFailed":
 			return false, audit.Head{}, fmt.Errorf("%w: tenant %s: entry seq %d already exists but the head is at seq %d",
 				ErrAuditInconsistent, rec.Tenant, rec.Seq, head.Seq)
-		case len(reasons) == 0 || code(0) == "TransactionConflict" || code(1) == "TransactionConflict" ||
-			code(0) == "ThrottlingError" || code(1) == "ThrottlingError":
+		case busy:
 			return true, audit.Head{}, err
 		}
 		return false, audit.Head{}, fmt.Errorf("append audit entry seq %d of tenant %s: %w", rec.Seq, rec.Tenant, err)
