@@ -10,7 +10,10 @@ import (
 
 type memQueue struct{ sent []erp.Action }
 
-func (q *memQueue) Send(_ context.Context, a []erp.Action) error { q.sent = append(q.sent, a...); return nil }
+func (q *memQueue) Send(_ context.Context, a []erp.Action) error {
+	q.sent = append(q.sent, a...)
+	return nil
+}
 
 func TestSubmitAndReopen(t *testing.T) {
 	ctx := context.Background()

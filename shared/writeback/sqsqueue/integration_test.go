@@ -42,7 +42,10 @@ func (s *scripted) Deliver(_ context.Context, a erp.Action, at writeback.Attempt
 
 type sink struct{ letters []deadletter.Letter }
 
-func (s *sink) Put(_ context.Context, l []deadletter.Letter) error { s.letters = append(s.letters, l...); return nil }
+func (s *sink) Put(_ context.Context, l []deadletter.Letter) error {
+	s.letters = append(s.letters, l...)
+	return nil
+}
 
 // TestIntegrationQueueAndConsumer runs the queue on the local SQS emulator:
 // a copy queued within the deduplication window is dropped, a confirmed
