@@ -8,8 +8,8 @@
 // failed, dead-lettered) is written with its audit record in one step, so
 // the audit log holds every action once.
 //
-// The queue around it (shared/writeback/sqsqueue in AWS and on the local
-// stack) redelivers with backoff; Deliver decides, on each delivery, what
+// The queue around it (shared/writeback/sqsqueue, an SQS FIFO queue)
+// redelivers with backoff; Deliver decides, on each delivery, what
 // is left to do. Failures are classified by the adapters (erp.Error): a
 // permanent one fails the action with the ERP's message, a transient one
 // is retried until the queue's last attempt, which dead-letters it. A
