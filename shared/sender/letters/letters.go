@@ -210,10 +210,17 @@ func (s *Sender) input(m sender.Message, now time.Time) (*sqs.SendMessageInput, 
 	}
 	in := &sqs.SendMessageInput{QueueUrl: aws.String(s.opts.QueueURL), MessageBody: aws.String(string(body)), MessageAttributes: attrs}
 	if s.fifo {
-		in.MessageGroupId = aws.String(fifoID("group", string(m.Tenant), m.Customer))
+		in.MessageGroupId = aws.String(GroupID(m.Tenant, m.Customer))
 		in.MessageDeduplicationId = aws.String(fifoID("dedup", string(m.Tenant), m.AttemptID))
 	}
 	return in, nil
+}
+
+// GroupID is the FIFO message group of a customer's requests to the ERP:
+// the write-back queue uses it too, so a customer's letters and other
+// actions keep one order if they share a queue.
+func GroupID(tenant ledger.TenantID, customer string) string {
+	return fifoID("group", string(tenant), customer)
 }
 
 // fifoID is tenant#id as a FIFO message group or deduplication id. The

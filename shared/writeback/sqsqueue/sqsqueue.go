@@ -15,8 +15,6 @@ package sqsqueue
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,7 +79,7 @@ func (q *Queue) Send(ctx context.Context, actions []erp.Action) error {
 			}
 			in.Entries = append(in.Entries, types.SendMessageBatchRequestEntry{
 				Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body)),
-				MessageGroupId:         aws.String(groupID(a)),
+				MessageGroupId:         aws.String(letters.GroupID(a.Tenant, a.Target.Customer)),
 				MessageDeduplicationId: aws.String(string(a.Tenant) + "#" + a.Key),
 				MessageAttributes: map[string]types.MessageAttributeValue{
 					"tenant": {DataType: aws.String("String"), StringValue: aws.String(string(a.Tenant))},
@@ -101,17 +99,6 @@ func (q *Queue) Send(ctx context.Context, actions []erp.Action) error {
 		}
 	}
 	return nil
-}
-
-// groupID is tenant#customer, or its digest when that is not a valid
-// group id (1-128 printable ASCII characters).
-func groupID(a erp.Action) string {
-	s := string(a.Tenant) + "#" + a.Target.Customer
-	if len(s) <= 128 && strings.IndexFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e }) < 0 {
-		return s
-	}
-	h := sha256.Sum256([]byte(string(a.Tenant) + "\x00" + a.Target.Customer))
-	return "sha256-" + hex.EncodeToString(h[:])
 }
 
 // Deliverer is what the consumer needs of writeback.Deliverer.
