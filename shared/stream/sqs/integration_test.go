@@ -17,7 +17,10 @@ func TestIntegrationDeadLetters(t *testing.T) {
 	client, name := localtest.SQS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	url, err := EnsureQueue(ctx, client, name, map[string]string{"MessageRetentionPeriod": "1209600"})
+	// A short visibility timeout: a receive whose answer the SDK lost and
+	// retried leaves its messages in flight, and they must come back
+	// before the deadline below.
+	url, err := EnsureQueue(ctx, client, name, map[string]string{"MessageRetentionPeriod": "1209600", "VisibilityTimeout": "2"})
 	if err != nil {
 		t.Fatal(err)
 	}
