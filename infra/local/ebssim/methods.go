@@ -147,9 +147,7 @@ func requestDunning(s *Server, in params) result {
 	if a == nil {
 		return noAccount(in.id("P_CUST_ACCOUNT_ID"))
 	}
-	o := Object{ID: take(&s.st.next.dunning), Key: in.str("P_KEY"), Inputs: in}
-	a.DunningRequests = append(a.DunningRequests, o)
-	s.st.record(o.Key, codeDunning, o.ID)
+	o := s.st.create(&a.DunningRequests, &s.st.next.dunning, codeDunning, Object{Key: in.str("P_KEY"), Inputs: in})
 	return success(map[string]any{"X_REQUEST_ID": id(o.ID)})
 }
 
@@ -191,9 +189,7 @@ func createNote(s *Server, in params) result {
 	if p := params(ctx[0]).id("NOTE_CONTEXT_TYPE_ID"); p != a.PartyID {
 		return fail("HZ_API_NO_RECORD: no party %d for account id %d", p, a.CustAccountID)
 	}
-	o := Object{ID: take(&s.st.next.note), Key: in.str("P_ATTRIBUTE15"), Inputs: in}
-	a.Notes = append(a.Notes, o)
-	s.st.record(o.Key, codeNote, o.ID)
+	o := s.st.create(&a.Notes, &s.st.next.note, codeNote, Object{Key: in.str("P_ATTRIBUTE15"), Inputs: in})
 	return success(map[string]any{"X_JTF_NOTE_ID": id(o.ID)})
 }
 
@@ -207,9 +203,7 @@ func createTask(s *Server, in params) result {
 			return fail("HZ_API_NO_RECORD: %s: no party %d for account id %d", p, in.id(p), a.CustAccountID)
 		}
 	}
-	o := Object{ID: take(&s.st.next.task), Key: in.str("P_ATTRIBUTE15"), Inputs: in}
-	a.Tasks = append(a.Tasks, o)
-	s.st.record(o.Key, codeTask, o.ID)
+	o := s.st.create(&a.Tasks, &s.st.next.task, codeTask, Object{Key: in.str("P_ATTRIBUTE15"), Inputs: in})
 	return success(map[string]any{"X_TASK_ID": id(o.ID)})
 }
 
@@ -238,14 +232,13 @@ func insertPromise(s *Server, in params) result {
 			return fail("IEX_PROMISE_DATE_EXISTS: delinquency %d already has promise %d dated %s", t.DelinquencyID, p.ID, r.str("PROMISE_DATE"))
 		}
 	}
-	o := Object{ID: take(&s.st.next.promise), Key: r.rec("ATTRIBUTES").str("ATTRIBUTE15"), TrxNumber: t.Number, Inputs: in}
+	o := Object{Key: r.rec("ATTRIBUTES").str("ATTRIBUTE15"), TrxNumber: t.Number, Inputs: in}
 	noteID := ""
 	if r.str("NOTE") != "" {
 		o.NoteID = take(&s.st.next.note)
 		noteID = id(o.NoteID)
 	}
-	a.Promises = append(a.Promises, o)
-	s.st.record(o.Key, codePromise, o.ID)
+	o = s.st.create(&a.Promises, &s.st.next.promise, codePromise, o)
 	return success(map[string]any{"X_PRORESP_REC": map[string]any{
 		"PROMISE_ID": id(o.ID), "NOTE_ID": noteID, "STATUS": "COLLECTABLE", "STATE": "PROMISE"}})
 }
@@ -263,9 +256,7 @@ func createDispute(s *Server, in params) result {
 	if sign(r.str("LINE_AMT")) >= 0 {
 		return fail("FND_API_INVALID_PARAM: P_DISP_HEADER_REC.LINE_AMT must be negative: the credit asked")
 	}
-	o := Object{ID: take(&s.st.next.cmRequest), Key: r.str("ATTRIBUTE15"), TrxNumber: t.Number, Inputs: in}
-	ref.acct.Disputes = append(ref.acct.Disputes, o)
-	s.st.record(o.Key, codeCMRequest, o.ID)
+	o := s.st.create(&ref.acct.Disputes, &s.st.next.cmRequest, codeCMRequest, Object{Key: r.str("ATTRIBUTE15"), TrxNumber: t.Number, Inputs: in})
 	return success(map[string]any{"X_REQUEST_ID": id(o.ID)})
 }
 
@@ -281,8 +272,7 @@ func applyReceipt(s *Server, in params) result {
 		return fail("FND_API_INVALID_PARAM: P_AMOUNT_APPLIED must be more than 0")
 	}
 	t := ref.acct.Transactions[ref.i]
-	o := Object{ID: take(&s.st.next.app), Key: in.rec("P_ATTRIBUTE_REC").str("ATTRIBUTE15"), TrxNumber: t.Number, Inputs: in}
-	ref.acct.Applications = append(ref.acct.Applications, o)
-	s.st.record(o.Key, codeApplication, o.ID)
+	s.st.create(&ref.acct.Applications, &s.st.next.app, codeApplication,
+		Object{Key: in.rec("P_ATTRIBUTE_REC").str("ATTRIBUTE15"), TrxNumber: t.Number, Inputs: in})
 	return success(nil)
 }

@@ -213,8 +213,13 @@ func orEmpty[T any](s []T) []T {
 
 // record stamps a created object. The ERP has no uniqueness on
 // ATTRIBUTE15, so a second object with the same key is recorded too.
-func (st *state) record(key, code string, id int64) {
-	st.stamps[key] = append(st.stamps[key], stamp{code: code, id: id})
+// create gives o the next id of its kind, adds it to the account's list and
+// stamps its key, so find_action and /_sim/applied see it.
+func (st *state) create(list *[]Object, next *int64, code string, o Object) Object {
+	o.ID = take(next)
+	*list = append(*list, o)
+	st.stamps[o.Key] = append(st.stamps[o.Key], stamp{code: code, id: o.ID})
+	return o
 }
 
 func (st *state) applied() map[string]int {
