@@ -45,11 +45,13 @@ func (s State) Final() bool {
 	return s == StateConfirmed || s == StateFailed || s == StateDeadLettered
 }
 
-// transitions are the moves a delivery may make. A sent action goes back to
-// pending only when its attempt surely never reached the ERP (the circuit
-// was open, the connection was refused); confirmed is final.
+// transitions are the moves an action may make; the delivery checks each.
+// Every request goes out from sent, so pending moves only to sent. A sent
+// action goes back to pending only when its attempt surely never reached
+// the ERP (the circuit was open, the connection was refused); confirmed is
+// final; failed and dead-lettered go back to pending only by a replay.
 var transitions = map[State][]State{
-	StatePending:      {StateSent, StateConfirmed, StateFailed, StateDeadLettered},
+	StatePending:      {StateSent},
 	StateSent:         {StateSent, StatePending, StateConfirmed, StateFailed, StateDeadLettered},
 	StateFailed:       {StatePending},
 	StateDeadLettered: {StatePending},

@@ -192,7 +192,9 @@ func (d *Deliverer) Deliver(ctx context.Context, a erp.Action, at Attempt) (Outc
 	// Take the lease, and say sent before anything leaves: from here on a
 	// lost answer is found by the next delivery's read-back.
 	wasSent := st.State == erp.StateSent
-	st = d.next(st, erp.StateSent)
+	if st, err = d.next(st, erp.StateSent); err != nil {
+		return Retry, err
+	}
 	st.LeaseUntil = st.Updated.Add(d.opts.Lease)
 	if err := d.store.Put(ctx, st, nil); err != nil {
 		return Retry, fmt.Errorf("writeback: lease action %s: %w", a.Key, err)
@@ -236,7 +238,10 @@ func (d *Deliverer) transient(ctx context.Context, st erp.Status, e *erp.Error, 
 		to = erp.StatePending
 		st.Attempts--
 	}
-	st = d.next(st, to)
+	st, err := d.next(st, to)
+	if err != nil {
+		return Retry, err
+	}
 	st.Error, st.LeaseUntil = e, time.Time{}
 	if err := d.store.Put(context.WithoutCancel(ctx), st, nil); err != nil {
 		return Retry, fmt.Errorf("writeback: release action %s: %w (after %w)", st.Action.Key, err, e)
@@ -250,7 +255,10 @@ func (d *Deliverer) transient(ctx context.Context, st erp.Status, e *erp.Error, 
 // have applied the action, and the status still says sent, so the next
 // delivery reads back and settles it then.
 func (d *Deliverer) settle(ctx context.Context, st erp.Status, to erp.State, ref string, e *erp.Error, o Outcome) (Outcome, error) {
-	st = d.next(st, to)
+	st, err := d.next(st, to)
+	if err != nil {
+		return Retry, err
+	}
 	st.Ref, st.Error, st.LeaseUntil = ref, e, time.Time{}
 	rec, err := d.record(st, o)
 	if err != nil {
@@ -265,11 +273,17 @@ func (d *Deliverer) settle(ctx context.Context, st erp.Status, to erp.State, ref
 	return o, nil
 }
 
-func (d *Deliverer) next(st erp.Status, to erp.State) erp.Status {
+// next is st moved to state to, at the next version. A move the state
+// model does not allow is a bug here or a status edited by hand; it is
+// refused rather than written.
+func (d *Deliverer) next(st erp.Status, to erp.State) (erp.Status, error) {
+	if !st.State.CanMove(to) {
+		return st, fmt.Errorf("writeback: action %s cannot move from %s to %s", st.Action.Key, st.State, to)
+	}
 	st.State = to
 	st.Version++
 	st.Updated = d.opts.Now().UTC()
-	return st
+	return st, nil
 }
 
 // record is the audit record of a final outcome: the action as it was

@@ -355,3 +355,21 @@ func (b *blocking) Apply(ctx context.Context, a erp.Action) (string, error) {
 	<-b.release
 	return b.scripted.Apply(ctx, a)
 }
+
+// TestUnknownStateIsNotWritten: a status in a state the model does not
+// know (edited by hand, or written by a newer version) is not moved.
+func TestUnknownStateIsNotWritten(t *testing.T) {
+	e := &scripted{applied: map[string]int{}}
+	s := newMemStore()
+	a := action()
+	if err := s.Put(context.Background(), erp.Status{Action: a, State: "on_hold", Version: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := New(e, s, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if got, err := d.Deliver(context.Background(), a, Attempt{}); got != Retry || err == nil || len(e.calls) != 0 {
+		t.Fatalf("%s, %v, calls %v", got, err, e.calls)
+	}
+	if st, _, _ := s.Get(context.Background(), a.Tenant, a.Key); st.State != "on_hold" || st.Version != 1 {
+		t.Fatalf("status written: %+v", st)
+	}
+}
