@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +18,6 @@ import (
 	"github.com/recoup-dev/recoup/cmd/internal/timings"
 	"github.com/recoup-dev/recoup/infra/local"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
-	"github.com/recoup-dev/recoup/shared/store/dynamo"
 )
 
 // cycleDays is how many simulated days the full-cycle row runs: the
@@ -36,16 +34,8 @@ const cycleDays = 3
 // a one-Pass state machine, 10 at a time as the daily run's Map starts
 // them, on the same Step Functions server.
 func cycleRows(ctx context.Context, root string) ([]row, error) {
-	// The demo expects what `make up` provisions: the tables under the
-	// stack's prefix and the engagement stream.
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dynamo.EnsureTables(ctx, awsconfig.DynamoDB(cfg), awsconfig.TablePrefix()); err != nil {
-		return nil, err
-	}
-	if err := local.CreateStreams(ctx, cfg, io.Discard); err != nil {
+	// The demo expects what `make up` provisions.
+	if _, err := provision(ctx); err != nil {
 		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "recoup-bench-cycle-")

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/recoup-dev/recoup/events"
@@ -131,21 +132,27 @@ type e2e struct {
 	runID int64
 }
 
-func newE2E(ctx context.Context) (*e2e, error) {
+// provision creates what `make up` provisions and the Lambdas read: the
+// tables under the stack's prefix (RECOUP_TABLE_PREFIX, which the host
+// passes on from the harness's environment) and the engagement stream.
+func provision(ctx context.Context) (aws.Config, error) {
 	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	if _, err := dynamo.EnsureTables(ctx, awsconfig.DynamoDB(cfg), awsconfig.TablePrefix()); err != nil {
+		return aws.Config{}, err
+	}
+	return cfg, local.CreateStreams(ctx, cfg, io.Discard)
+}
+
+func newE2E(ctx context.Context) (*e2e, error) {
+	cfg, err := provision(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// The function reads the same RECOUP_TABLE_PREFIX: the host passes the
-	// harness's environment on.
 	db, prefix := awsconfig.DynamoDB(cfg), awsconfig.TablePrefix()
-	if _, err := dynamo.EnsureTables(ctx, db, prefix); err != nil {
-		return nil, err
-	}
 	r := &e2e{runID: time.Now().Unix()}
-	if err := local.CreateStreams(ctx, cfg, io.Discard); err != nil {
-		return nil, err
-	}
 	if r.pub, err = kinesis.NewPublisher(awskinesis.NewFromConfig(cfg), local.EngagementStream); err != nil {
 		return nil, err
 	}
