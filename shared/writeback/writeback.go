@@ -116,8 +116,24 @@ var DefaultBreaker = BreakerSettings{Consecutive: 5, Open: 30 * time.Second}
 const DefaultLease = 2 * time.Minute
 
 // ErrInProgress is a delivery that found another delivery of the same
-// action with a request out to the ERP; the queue tries again later.
+// action with a request out to the ERP; the queue tries again later. The
+// error is an *InProgressError, which says how much later.
 var ErrInProgress = errors.New("writeback: another delivery of the action is in progress")
+
+// InProgressError is ErrInProgress with the time left on the other
+// delivery's lease: a queue that retries sooner spends a receive, of the
+// few it allows, on an action it could not have touched.
+type InProgressError struct {
+	Key  string
+	Wait time.Duration
+}
+
+func (e *InProgressError) Error() string {
+	return fmt.Sprintf("action %s: %v (lease ends in %s)", e.Key, ErrInProgress, e.Wait.Round(time.Millisecond))
+}
+
+// Is makes errors.Is(err, ErrInProgress) hold.
+func (e *InProgressError) Is(target error) bool { return target == ErrInProgress }
 
 // Deliverer delivers actions to one kind of ERP.
 type Deliverer struct {
@@ -185,8 +201,8 @@ func (d *Deliverer) Deliver(ctx context.Context, a erp.Action, at Attempt) (Outc
 		d.log(a, Skipped, st)
 		return Skipped, nil
 	case erp.StateSent:
-		if st.LeaseUntil.After(d.opts.Now()) {
-			return Retry, fmt.Errorf("action %s: %w", a.Key, ErrInProgress)
+		if wait := st.LeaseUntil.Sub(d.opts.Now()); wait > 0 {
+			return Retry, &InProgressError{Key: a.Key, Wait: wait}
 		}
 	}
 	// Take the lease, and say sent before anything leaves: from here on a

@@ -156,7 +156,13 @@ func (c *Consumer) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 				fail(m)
 			}
 		case out == writeback.Retry:
-			c.backoff(ctx, m, receives)
+			var busy *writeback.InProgressError
+			if errors.As(err, &busy) {
+				// Come back when the other delivery's lease ends.
+				c.hide(ctx, m, int32(busy.Wait.Seconds())+1)
+			} else {
+				c.backoff(ctx, m, receives)
+			}
 			fail(m)
 		case out == writeback.DeadLettered:
 			// Fail it, visible again at once, so the redrive policy moves
