@@ -19,6 +19,7 @@ const (
 	DefaultSFNPort      = 8083
 	DefaultOutboxPort   = 8085
 	DefaultBedrockPort  = 8087
+	DefaultEBSPort      = 8090
 )
 
 // DefaultSFNWaitScale runs Step Functions Wait states and callback timeouts
@@ -47,6 +48,7 @@ const (
 	EnvSFNPort      = "RECOUP_SFN_PORT"
 	EnvOutboxPort   = "RECOUP_OUTBOX_PORT"
 	EnvBedrockPort  = "RECOUP_BEDROCK_PORT"
+	EnvEBSPort      = "RECOUP_EBS_PORT"
 	// EnvSFNWaitScale is the Step Functions server's --wait-scale: a factor
 	// (> 0) on Wait states and callback timeouts, e.g. 0.0000115741 (1/86400)
 	// to run a day in a second.
@@ -85,6 +87,8 @@ type Config struct {
 	OutboxPort int
 	// BedrockPort is the fake Bedrock Runtime's port (default 8087).
 	BedrockPort int
+	// EBSPort is the Oracle EBS simulator's port (default 8090).
+	EBSPort int
 
 	// SFNWaitScale multiplies Step Functions demo time (Wait states, the
 	// timeouts and heartbeats of callback tasks, a machine's
@@ -133,6 +137,7 @@ func LoadConfig(repoRoot string, getenv func(string) string) (Config, error) {
 		SFNPort:      DefaultSFNPort,
 		OutboxPort:   DefaultOutboxPort,
 		BedrockPort:  DefaultBedrockPort,
+		EBSPort:      DefaultEBSPort,
 		SFNWaitScale: DefaultSFNWaitScale,
 	}
 	if dir := getenv(EnvStateDir); dir != "" {
@@ -154,6 +159,7 @@ func LoadConfig(repoRoot string, getenv func(string) string) (Config, error) {
 		{EnvSFNPort, &cfg.SFNPort},
 		{EnvOutboxPort, &cfg.OutboxPort},
 		{EnvBedrockPort, &cfg.BedrockPort},
+		{EnvEBSPort, &cfg.EBSPort},
 	} {
 		v := getenv(p.env)
 		if v == "" {
@@ -209,6 +215,7 @@ func (c Config) Validate() error {
 		{"Step Functions", EnvSFNPort, c.SFNPort},
 		{"Outbox", EnvOutboxPort, c.OutboxPort},
 		{"Bedrock", EnvBedrockPort, c.BedrockPort},
+		{"EBS", EnvEBSPort, c.EBSPort},
 	} {
 		if p.port < 1 || p.port > 65535 {
 			errs = append(errs, fmt.Errorf("config: invalid %s port %d (set %s to a number from 1 to 65535)", p.name, p.port, p.env))
@@ -248,6 +255,15 @@ func (c Config) OutboxEndpoint() string { return endpoint(c.OutboxPort) }
 // BedrockEndpoint is the URL of the fake Bedrock Runtime, e.g.
 // http://127.0.0.1:8087.
 func (c Config) BedrockEndpoint() string { return endpoint(c.BedrockPort) }
+
+// EBSEndpoint is the URL of the Oracle EBS simulator, e.g.
+// http://127.0.0.1:8090.
+func (c Config) EBSEndpoint() string { return endpoint(c.EBSPort) }
+
+// ERPConfigFile is the ERP connection document (shared/erp/erpconfig) the
+// stack writes for the write-back function: the EBS simulator's address
+// and credentials. In AWS the same document is a Secrets Manager secret.
+func (c Config) ERPConfigFile() string { return filepath.Join(c.StateDir, "erp.json") }
 
 func endpoint(port int) string { return fmt.Sprintf("http://%s:%d", Host, port) }
 
@@ -342,6 +358,7 @@ func (c Config) lambdaHostBinary() string { return filepath.Join(c.binDir(), "la
 func (c Config) sqsBinary() string        { return filepath.Join(c.binDir(), "sqslocal") }
 func (c Config) outboxBinary() string     { return filepath.Join(c.binDir(), "outbox") }
 func (c Config) bedrockBinary() string    { return filepath.Join(c.binDir(), "bedrock") }
+func (c Config) ebsBinary() string        { return filepath.Join(c.binDir(), "ebssim") }
 func (c Config) lambdaHostPackageDir() string {
 	return filepath.Join(c.RepoRoot, "infra", "local", "cmd", "lambdahost")
 }

@@ -34,7 +34,7 @@ func TestLoadConfig(t *testing.T) {
 		c := Config{
 			RepoRoot: root, Dir: filepath.Join(root, "infra", "local"), StateDir: filepath.Join(root, ".local"),
 			DynamoDBPort: 8100, KinesisPort: 4567, LambdaPort: 9001, SQSPort: 9324,
-			SFNPort: 8083, OutboxPort: 8085, BedrockPort: 8087, SFNWaitScale: 1,
+			SFNPort: 8083, OutboxPort: 8085, BedrockPort: 8087, EBSPort: 8090, SFNWaitScale: 1,
 		}
 		f(&c)
 		return c
@@ -53,12 +53,12 @@ func TestLoadConfig(t *testing.T) {
 			name: "overrides",
 			env: map[string]string{
 				EnvStateDir: "/var/tmp/recoup", EnvDynamoDBPort: "8111", EnvKinesisPort: "4577", EnvLambdaPort: "9011", EnvSQSPort: "9334",
-				EnvSFNPort: "8093", EnvOutboxPort: "8095", EnvBedrockPort: "8097", EnvSFNWaitScale: "0.0000115741",
+				EnvSFNPort: "8093", EnvOutboxPort: "8095", EnvBedrockPort: "8097", EnvEBSPort: "8098", EnvSFNWaitScale: "0.0000115741",
 			},
 			want: defaults(func(c *Config) {
 				c.StateDir = "/var/tmp/recoup"
 				c.DynamoDBPort, c.KinesisPort, c.LambdaPort, c.SQSPort = 8111, 4577, 9011, 9334
-				c.SFNPort, c.OutboxPort, c.BedrockPort, c.SFNWaitScale = 8093, 8095, 8097, 0.0000115741
+				c.SFNPort, c.OutboxPort, c.BedrockPort, c.EBSPort, c.SFNWaitScale = 8093, 8095, 8097, 8098, 0.0000115741
 			}),
 		},
 		{
@@ -145,12 +145,13 @@ func TestDefaultConfigReadsEnvironment(t *testing.T) {
 	t.Setenv(EnvSFNPort, "18083")
 	t.Setenv(EnvOutboxPort, "18085")
 	t.Setenv(EnvBedrockPort, "18087")
+	t.Setenv(EnvEBSPort, "18090")
 	t.Setenv(EnvSFNWaitScale, "0.5")
 	cfg := DefaultConfig("/repo")
 	want := Config{
 		RepoRoot: "/repo", Dir: "/repo/infra/local", StateDir: "/tmp/recoup-state",
 		DynamoDBPort: 18100, KinesisPort: DefaultKinesisPort, LambdaPort: 0, SQSPort: 19324,
-		SFNPort: 18083, OutboxPort: 18085, BedrockPort: 18087, SFNWaitScale: 0.5,
+		SFNPort: 18083, OutboxPort: 18085, BedrockPort: 18087, EBSPort: 18090, SFNWaitScale: 0.5,
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("DefaultConfig() mismatch (-want +got):\n%s", diff)
@@ -212,7 +213,7 @@ func TestValidate(t *testing.T) {
 
 func TestEnv(t *testing.T) {
 	cfg := Config{RepoRoot: "/r", Dir: "/r/infra/local", StateDir: "/r/.local", DynamoDBPort: 8111, KinesisPort: 4577, LambdaPort: 9011, SQSPort: 9334,
-		SFNPort: 8093, OutboxPort: 8095, BedrockPort: 8097, SFNWaitScale: 1}
+		SFNPort: 8093, OutboxPort: 8095, BedrockPort: 8097, EBSPort: 8099, SFNWaitScale: 1}
 	want := []string{
 		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8111",
 		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS=http://127.0.0.1:8111",

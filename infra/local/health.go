@@ -104,6 +104,24 @@ func bedrockHealthy(ctx context.Context, cfg Config) error {
 	})
 }
 
+func ebsHealthy(ctx context.Context, cfg Config) error {
+	// /_sim/stats, not /health: its body says the port is the simulator.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.EBSEndpoint()+"/_sim/stats", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := healthClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"requests"`) {
+		return fmt.Errorf("%s/_sim/stats answered %d, not the EBS simulator", cfg.EBSEndpoint(), resp.StatusCode)
+	}
+	return nil
+}
+
 // getHealth wants 200 from GET <endpoint>/health and, when bodyOK is not
 // nil, a (trimmed) body it accepts.
 func getHealth(ctx context.Context, endpoint string, bodyOK func(string) bool) error {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/recoup-dev/recoup/infra/local/ebssim"
 	"github.com/recoup-dev/recoup/infra/local/outbox"
 	"github.com/recoup-dev/recoup/infra/local/sfnlocal"
 	"github.com/recoup-dev/recoup/infra/local/sqslocal"
@@ -68,7 +69,7 @@ func TestServicesStartOrder(t *testing.T) {
 	for _, s := range services() {
 		names = append(names, s.name)
 	}
-	want := []string{ServiceDynamoDB, ServiceKinesis, ServiceSQS, ServiceLambdaHost, ServiceSFN, ServiceOutbox, ServiceBedrock}
+	want := []string{ServiceDynamoDB, ServiceKinesis, ServiceSQS, ServiceLambdaHost, ServiceSFN, ServiceOutbox, ServiceBedrock, ServiceEBS}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("services() order (-want +got):\n%s", diff)
 	}
@@ -77,7 +78,7 @@ func TestServicesStartOrder(t *testing.T) {
 func TestServiceMarkersAndPorts(t *testing.T) {
 	cfg := testConfig("/repo")
 	cfg.StateDir = "/st"
-	cfg.SFNPort, cfg.OutboxPort, cfg.BedrockPort = 18083, 18085, 18087
+	cfg.SFNPort, cfg.OutboxPort, cfg.BedrockPort, cfg.EBSPort = 18083, 18085, 18087, 18090
 	got := map[string]string{}
 	for _, s := range services() {
 		got[s.name] = fmt.Sprintf("%s port %d %s", strings.Join(s.markers(cfg), " "), s.port(cfg), s.portEnv)
@@ -90,6 +91,7 @@ func TestServiceMarkersAndPorts(t *testing.T) {
 		ServiceSFN:        "/repo/infra/local/sfnlocal/server.cjs /st/sfn port 18083 RECOUP_SFN_PORT",
 		ServiceOutbox:     "/st/bin/outbox /st/outbox/outbox.jsonl port 18085 RECOUP_OUTBOX_PORT",
 		ServiceBedrock:    "/st/bin/bedrock port 18087 RECOUP_BEDROCK_PORT",
+		ServiceEBS:        "/st/bin/ebssim /st/erp.json port 18090 RECOUP_EBS_PORT",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("markers and ports (-want +got):\n%s", diff)
@@ -183,6 +185,7 @@ func TestOutboxAndBedrockHealthy(t *testing.T) {
 	bedrockPort := serverPort(t, func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"service":"bedrock-runtime","status":"ok"}`+"\n")
 	})
+	ebsPort := serverPort(t, ebssim.New(ebssim.Config{}).ServeHTTP)
 	tests := []struct {
 		name    string
 		probe   func(context.Context, Config) error
@@ -197,11 +200,14 @@ func TestOutboxAndBedrockHealthy(t *testing.T) {
 		{"bedrock probe, outbox on the port", bedrockHealthy, outboxPort, "HTTP 200 from another service"},
 		{"bedrock probe, Lambda host on the port", bedrockHealthy, lambdaHostPort, "HTTP 200 from another service"},
 		{"bedrock probe, nothing listening", bedrockHealthy, freePort(t), "connection refused"},
+		{"ebssim", ebsHealthy, ebsPort, ""},
+		{"ebssim probe, outbox on the port", ebsHealthy, outboxPort, "not the EBS simulator"},
+		{"ebssim probe, nothing listening", ebsHealthy, freePort(t), "connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig(t.TempDir())
-			cfg.OutboxPort, cfg.BedrockPort = tt.port, tt.port
+			cfg.OutboxPort, cfg.BedrockPort, cfg.EBSPort = tt.port, tt.port, tt.port
 			err := tt.probe(ctx, cfg)
 			switch {
 			case tt.wantErr == "" && err != nil:

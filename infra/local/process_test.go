@@ -434,7 +434,8 @@ func TestDownIsIdempotentAndSparesForeignProcesses(t *testing.T) {
 	if err := Down(ctx, cfg, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := "bedrock:     not running\n" +
+	want := "ebssim:      not running\n" +
+		"bedrock:     not running\n" +
 		"outbox:      not running\n" +
 		"sfn:         not running\n" +
 		"lambdahost:  not running\n" +
@@ -498,6 +499,7 @@ lambdahost  -    http://127.0.0.1:9001   skipped
 sfn         -    http://127.0.0.1:8083   skipped
 outbox      -    http://127.0.0.1:8085   skipped
 bedrock     -    http://127.0.0.1:8087   skipped
+ebssim      -    http://127.0.0.1:8090   skipped
 `, cfg.DynamoDBPort, cfg.KinesisPort, cfg.SQSPort)
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("Status table mismatch (-want +got):\n%s", diff)

@@ -20,9 +20,22 @@ const (
 	EngagementStream = "recoup-engagement"
 	EngagementDLQ    = "recoup-engagement-dlq"
 	EngagementShards = 4
-	// LetterQueue holds the dunning letters the Send step queues for the
-	// ERP write-back (the send function's RECOUP_LETTER_QUEUE_URL).
-	LetterQueue = "recoup-letters"
+	// WritebackQueue holds the actions for the tenant's ERP (holds, notes,
+	// promises, disputes) and the dunning letters the Send step queues (the
+	// send function's RECOUP_LETTER_QUEUE_URL): FIFO, one message group
+	// per customer, read by the writeback function. After
+	// WritebackMaxReceives receives a message moves to WritebackDLQ, where
+	// `recoup writeback replay` finds it.
+	WritebackQueue       = "recoup-writeback.fifo"
+	WritebackDLQ         = "recoup-writeback-dlq.fifo"
+	WritebackMaxReceives = 10
+	// WritebackRejects keeps messages on the write-back queue that are not
+	// actions, with the reason (the writeback function's RECOUP_DLQ).
+	WritebackRejects = "recoup-writeback-rejects"
+	// writebackVisibility is six times the writeback function's timeout,
+	// as AWS advises for a queue feeding a function, so a slow batch is
+	// not received a second time while it still runs.
+	writebackVisibility = "360"
 )
 
 // dlqRetention keeps dead letters for SQS's maximum, 14 days.
@@ -44,10 +57,20 @@ func CreateStreams(ctx context.Context, cfg aws.Config, w io.Writer) error {
 		return fmt.Errorf("sqs: %w", err)
 	}
 	fmt.Fprintf(w, "queue  %-23s %s\n", EngagementDLQ, url)
-	url, err = sqsq.EnsureQueue(ctx, awssqs.NewFromConfig(cfg), LetterQueue, map[string]string{"MessageRetentionPeriod": dlqRetention})
-	if err != nil {
-		return fmt.Errorf("sqs: %w", err)
+	for _, q := range []struct {
+		name  string
+		attrs map[string]string
+	}{
+		{WritebackDLQ, map[string]string{"FifoQueue": "true", "MessageRetentionPeriod": dlqRetention}},
+		{WritebackQueue, map[string]string{"FifoQueue": "true", "VisibilityTimeout": writebackVisibility,
+			"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":"arn:aws:sqs:%s:%s:%s","maxReceiveCount":%d}`, Region, Account, WritebackDLQ, WritebackMaxReceives)}},
+		{WritebackRejects, map[string]string{"MessageRetentionPeriod": dlqRetention}},
+	} {
+		url, err = sqsq.EnsureQueue(ctx, awssqs.NewFromConfig(cfg), q.name, q.attrs)
+		if err != nil {
+			return fmt.Errorf("sqs: %w", err)
+		}
+		fmt.Fprintf(w, "queue  %-23s %s\n", q.name, url)
 	}
-	fmt.Fprintf(w, "queue  %-23s %s\n", LetterQueue, url)
 	return nil
 }

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/recoup-dev/recoup/infra/local/lambdahost"
 	"github.com/recoup-dev/recoup/infra/local/sfnlocal"
+	"github.com/recoup-dev/recoup/shared/atomicfile"
+	"github.com/recoup-dev/recoup/shared/erp/erpconfig"
 )
 
 // Service names: they name the PID file (<state>/pids/<name>.pid) and the log
@@ -27,6 +30,7 @@ const (
 	ServiceSFN        = "sfn"
 	ServiceOutbox     = "outbox"
 	ServiceBedrock    = "bedrock"
+	ServiceEBS        = "ebssim"
 )
 
 // Flags for kinesalite: streams leave CREATING/DELETING/UPDATING after 50 ms
@@ -163,6 +167,20 @@ func services() []service {
 			skip:    func(c Config) string { return packageSkip(c, bedrockPackage) },
 			command: bedrockCommand,
 		},
+		{
+			name:         ServiceEBS,
+			title:        "Oracle EBS simulator (ISG REST)",
+			port:         func(c Config) int { return c.EBSPort },
+			portEnv:      EnvEBSPort,
+			url:          Config.EBSEndpoint,
+			healthy:      ebsHealthy,
+			startTimeout: 30 * time.Second,
+			markers: func(c Config) []string {
+				return []string{c.ebsBinary(), c.ERPConfigFile()}
+			},
+			skip:    func(c Config) string { return packageSkip(c, ebsPackage) },
+			command: ebsCommand,
+		},
 	}
 }
 
@@ -173,6 +191,7 @@ const (
 	sqsPackage        = "./infra/local/cmd/sqslocal"
 	outboxPackage     = "./infra/local/cmd/outbox"
 	bedrockPackage    = "./infra/local/cmd/bedrock"
+	ebsPackage        = "./infra/local/cmd/ebssim"
 )
 
 // dynamoDBCommand runs AWS's DynamoDBLocal.jar (shipped in the
@@ -397,6 +416,41 @@ func bedrockCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, 
 	cmd.Dir = cfg.RepoRoot
 	cmd.Env = serviceEnv(cfg)
 	return cmd, nil
+}
+
+// ebsCommand builds ./infra/local/cmd/ebssim into <state>/bin/ebssim,
+// writes the ERP connection document the write-back function reads
+// (Config.ERPConfigFile) and returns the command that serves the simulator
+// on 127.0.0.1 with the same credentials and applications context.
+func ebsCommand(ctx context.Context, cfg Config, out io.Writer) (*exec.Cmd, error) {
+	if err := goBuild(ctx, cfg, out, ServiceEBS, ebsPackage, cfg.ebsBinary()); err != nil {
+		return nil, err
+	}
+	doc, err := json.MarshalIndent(LocalERP(cfg), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(cfg.ERPConfigFile(), append(doc, '\n')); err != nil {
+		return nil, err
+	}
+	e := LocalERP(cfg).OracleEBS
+	cmd := exec.Command(cfg.ebsBinary(), "-addr", fmt.Sprintf("%s:%d", Host, cfg.EBSPort),
+		"-user", e.User, "-password", e.Password, "-responsibility", e.Responsibility,
+		"-resp-application", e.RespApplication, "-security-group", e.SecurityGroup,
+		"-nls-language", e.NLSLanguage, "-org-id", e.OrgID)
+	cmd.Dir = cfg.RepoRoot
+	cmd.Env = serviceEnv(cfg)
+	return cmd, nil
+}
+
+// LocalERP is the local stack's ERP connection: the EBS simulator, with
+// token login as a production tenant would use it. The password is the
+// simulator's, not a secret.
+func LocalERP(cfg Config) erpconfig.Config {
+	return erpconfig.Config{ERP: erpconfig.ERPOracleEBS, OracleEBS: &erpconfig.OracleEBS{
+		BaseURL: cfg.EBSEndpoint(), User: "RECOUP_ISG", Password: "welcome1", Token: true,
+		Responsibility: "RECEIVABLES_MANAGER", RespApplication: "AR", SecurityGroup: "STANDARD",
+		NLSLanguage: "AMERICAN", OrgID: "204", Resource: "100001234", TimeoutSeconds: 10}}
 }
 
 // serviceEnv is the caller's environment plus [Env], so that the Lambda

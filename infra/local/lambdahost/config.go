@@ -54,15 +54,25 @@ type FunctionConfig struct {
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
 }
 
-// EventSourceMappingConfig describes a Kinesis event source mapping.
+// EventSourceMappingConfig describes an event source mapping: a Kinesis
+// stream (StreamName) or an SQS queue (QueueName), never both.
 type EventSourceMappingConfig struct {
 	// Function is the name of a function in Functions.
 	Function string `json:"function"`
 	// StreamName is the Kinesis stream name. kinesalite does not accept
 	// StreamARN, so the host addresses streams by name only.
-	StreamName string `json:"stream_name"`
-	// BatchSize is the maximum number of records per invocation (1-10000,
-	// default 100).
+	StreamName string `json:"stream_name,omitempty"`
+	// QueueName is the SQS queue name (standard or FIFO). Failed messages
+	// stay on the queue and come back after their visibility timeout; the
+	// queue's redrive policy, not the mapping, dead-letters them, as in
+	// AWS. The Kinesis-only fields (starting position, retries, bisect,
+	// on-failure destination) are refused for a queue.
+	QueueName string `json:"queue_name,omitempty"`
+	// MaximumConcurrency caps the concurrent invocations of a queue
+	// mapping (AWS's ScalingConfig, 2-1000, default 2 here).
+	MaximumConcurrency int `json:"maximum_concurrency,omitempty"`
+	// BatchSize is the maximum number of records per invocation (1-10000
+	// for a stream, default 100; 1-10 for a queue, default 10).
 	BatchSize int `json:"batch_size,omitempty"`
 	// StartingPosition is TRIM_HORIZON or LATEST. It applies to shards that
 	// exist when the mapping first sees the stream and have no checkpoint.
@@ -107,6 +117,8 @@ const (
 	DefaultBatchSize            = 100
 	DefaultMaximumRetryAttempts = 3
 	DefaultPollingIntervalMS    = 1000
+	DefaultQueueBatchSize       = 10
+	DefaultQueueConcurrency     = 2
 )
 
 // ReportBatchItemFailures is the only supported function response type.
@@ -266,6 +278,15 @@ func (c *Config) Resolve(baseDir string) error {
 		case !names[m.Function]:
 			bad(p+".function", "%q is not one of the configured functions", m.Function)
 		}
+		if m.QueueName != "" {
+			checkQueueMapping(m, p, bad)
+			k := mappingKey{m.Function, "queue:" + m.QueueName}
+			if seen[k] {
+				bad(p, "duplicate mapping of queue %q to function %q", m.QueueName, m.Function)
+			}
+			seen[k] = true
+			continue
+		}
 		switch {
 		case m.StreamName == "":
 			bad(p+".stream_name", "is required")
@@ -325,6 +346,56 @@ func (c *Config) Resolve(baseDir string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// checkQueueMapping validates and defaults an SQS mapping: the fields
+// that mean something only for a stream are refused, not ignored, so a
+// config copied from a stream mapping does not silently lose its retries.
+func checkQueueMapping(m *EventSourceMappingConfig, p string, bad func(field, format string, args ...any)) {
+	if m.StreamName != "" {
+		bad(p+".stream_name", "a mapping reads a stream or a queue, not both")
+	}
+	if !sqsQueueNameRE.MatchString(m.QueueName) {
+		bad(p+".queue_name", "%q is not a valid SQS queue name (1-80 of [A-Za-z0-9_-], .fifo allowed at the end)", m.QueueName)
+	}
+	if m.BatchSize == 0 {
+		m.BatchSize = DefaultQueueBatchSize
+	}
+	if m.BatchSize < 1 || m.BatchSize > 10 {
+		bad(p+".batch_size", "must be between 1 and 10 for a queue, got %d", m.BatchSize)
+	}
+	if m.MaximumConcurrency == 0 {
+		m.MaximumConcurrency = DefaultQueueConcurrency
+	}
+	if m.MaximumConcurrency < 2 || m.MaximumConcurrency > 1000 {
+		bad(p+".maximum_concurrency", "must be between 2 and 1000, got %d", m.MaximumConcurrency)
+	}
+	for field, set := range map[string]bool{
+		"starting_position":              m.StartingPosition != "",
+		"maximum_retry_attempts":         m.MaximumRetryAttempts != nil,
+		"bisect_batch_on_function_error": m.BisectBatchOnFunctionError,
+		"on_failure_queue":               m.OnFailureQueue != "",
+		"on_failure_path":                m.OnFailurePath != "",
+		"checkpoint_path":                m.CheckpointPath != "",
+	} {
+		if set {
+			bad(p+"."+field, "is for stream mappings; a queue retries through its visibility timeout and dead-letters through its redrive policy")
+		}
+	}
+	for _, t := range m.FunctionResponseTypes {
+		if t != ReportBatchItemFailures {
+			bad(p+".function_response_types", "unsupported value %q (only %q)", t, ReportBatchItemFailures)
+		}
+	}
+	if m.PollingIntervalMS == 0 {
+		m.PollingIntervalMS = DefaultPollingIntervalMS
+	}
+	if m.PollingIntervalMS < 1 || m.PollingIntervalMS > 60000 {
+		bad(p+".polling_interval_ms", "must be between 1 and 60000, got %d", m.PollingIntervalMS)
+	}
+}
+
+// sqsQueueNameRE matches a standard or FIFO SQS queue name.
+var sqsQueueNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,75}(\.fifo|[A-Za-z0-9_-]{0,5})$`)
 
 // defaultCheckpointPath puts the checkpoint file next to the on-failure
 // file so one mapping's local state lives in one place.

@@ -42,6 +42,9 @@ type Options struct {
 	// nil and such a mapping is enabled, Start builds a client the same way
 	// (AWS_ENDPOINT_URL_SQS selects the local emulator).
 	SQS SQSAPI
+	// SQSPoll is the client queue mappings poll. If nil and the config has
+	// an enabled queue mapping, Start builds one the same way.
+	SQSPoll SQSPollAPI
 	// Environ is the host environment passed through to instances
 	// (AWS_ENDPOINT_URL*, credentials, PATH...). Default os.Environ().
 	Environ []string
@@ -78,9 +81,10 @@ type Host struct {
 	environ []string
 	funcs   map[string]*function
 
-	srv     *http.Server
-	ln      net.Listener
-	pollers []*KinesisPoller
+	srv          *http.Server
+	ln           net.Listener
+	pollers      []*KinesisPoller
+	queuePollers []*QueuePoller
 
 	baseCtx context.Context
 	cancel  context.CancelFunc
@@ -160,11 +164,22 @@ func (h *Host) Start(ctx context.Context) error {
 				"function", fc.Name, "bootstrap", fc.Bootstrap)
 		}
 	}
-	var mappings []EventSourceMappingConfig
+	var mappings, queues []EventSourceMappingConfig
 	for _, m := range h.cfg.EventSourceMappings {
-		if m.IsEnabled() {
+		switch {
+		case !m.IsEnabled():
+		case m.QueueName != "":
+			queues = append(queues, m)
+		default:
 			mappings = append(mappings, m)
 		}
+	}
+	if len(queues) > 0 && h.opts.SQSPoll == nil {
+		cfg, err := loadAWSConfig(ctx, h.region, h.environ)
+		if err != nil {
+			return fmt.Errorf("lambdahost: sqs client: %w", err)
+		}
+		h.opts.SQSPoll = sqs.NewFromConfig(cfg)
 	}
 	if len(mappings) > 0 && h.opts.Kinesis == nil {
 		client, err := newKinesisClient(ctx, h.region, h.environ)
@@ -203,7 +218,7 @@ func (h *Host) Start(ctx context.Context) error {
 		}
 	}()
 	h.log.Info("lambda host listening", "addr", ln.Addr().String(), "region", h.region,
-		"functions", len(h.funcs), "event_source_mappings", len(mappings))
+		"functions", len(h.funcs), "event_source_mappings", len(mappings)+len(queues))
 
 	for _, m := range mappings {
 		p := NewKinesisPoller(m, h.opts.Kinesis, h, PollerOptions{
@@ -213,6 +228,11 @@ func (h *Host) Start(ctx context.Context) error {
 			SQS:                  h.opts.SQS,
 		})
 		h.pollers = append(h.pollers, p)
+		h.goBackground(func() { p.Run(h.baseCtx) })
+	}
+	for _, m := range queues {
+		p := NewQueuePoller(m, h.opts.SQSPoll, h, PollerOptions{Region: h.region, Logger: h.log})
+		h.queuePollers = append(h.queuePollers, p)
 		h.goBackground(func() { p.Run(h.baseCtx) })
 	}
 	return nil
@@ -232,6 +252,9 @@ func (h *Host) URL() string { return "http://" + h.Addr() }
 
 // Pollers returns the running event source mapping pollers.
 func (h *Host) Pollers() []*KinesisPoller { return h.pollers }
+
+// QueuePollers returns the running queue mapping pollers.
+func (h *Host) QueuePollers() []*QueuePoller { return h.queuePollers }
 
 // Shutdown stops the host: it stops the pollers, lets in-flight HTTP
 // invocations finish until ctx expires, then kills every instance and

@@ -1,0 +1,60 @@
+package erpconfig
+
+import (
+	"strings"
+	"testing"
+)
+
+const ebs = `{"erp":"oracle-ebs","oracle_ebs":{"base_url":"http://127.0.0.1:8690","user":"RECOUP_ISG","password":"p",
+ "responsibility":"RECEIVABLES_MANAGER","resp_application":"AR","security_group":"STANDARD","nls_language":"AMERICAN",
+ "org_id":"204","resource":"100001234","aliases":{"notes":"my_notes"}}}`
+
+func TestParseAndOpen(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		want      string // substring of the error; "" opens an adapter
+	}{
+		{"ebs", ebs, ""},
+		{"no erp", `{}`, "erp is missing"},
+		{"unknown erp", `{"erp":"sage"}`, `erp "sage" is not one`},
+		{"section missing", `{"erp":"oracle-ebs"}`, "oracle_ebs is missing"},
+		{"typo", `{"erp":"oracle-ebs","oracle_ebs":{"base_ulr":"x"}}`, `unknown field "base_ulr"`},
+		{"trailing", ebs + `{}`, "data after"},
+		{"missing password", strings.Replace(ebs, `"password":"p",`, ``, 1), "missing Password"},
+		{"bad alias", strings.Replace(ebs, `"notes":"my_notes"`, `"letters":"x"`, 1), "aliases.letters is not a service"},
+		{"negative timeout", strings.Replace(ebs, `"org_id"`, `"timeout_seconds":-1,"org_id"`, 1), "timeout_seconds is negative"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.doc))
+			if err == nil {
+				var e interface{ Name() string }
+				e, err = c.Open()
+				if err == nil && e.Name() != "oracle-ebs" {
+					t.Errorf("adapter %s", e.Name())
+				}
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(ebs))
+	f.Add([]byte(`{"erp":"oracle-ebs","oracle_ebs":{}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b)
+		if err != nil {
+			return
+		}
+		if c.ERP != ERPOracleEBS || c.OracleEBS == nil {
+			t.Fatalf("accepted a document naming no usable ERP: %+v", c)
+		}
+		_, _ = c.Open()
+	})
+}
