@@ -4,7 +4,9 @@
 // RECOUP_EMAIL_FROM (SES v2), RECOUP_SMS_ORIGINATION (End User Messaging
 // SMS), RECOUP_CONNECT_INSTANCE_ID with RECOUP_CONNECT_CALL_FLOW and
 // RECOUP_CONNECT_SOURCE_NUMBER (Amazon Connect), RECOUP_LETTER_QUEUE_URL
-// (letters, queued for the ERP). See shared/cycle (Sender).
+// (letters, queued for the ERP). RECOUP_WRITEBACK_QUEUE_URL queues the
+// decisions' credit holds and hand-offs and a note of each message sent
+// for the tenant's ERP (functions/writeback). See shared/cycle (Sender).
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/recoup-dev/recoup/functions/internal/wire"
 	"github.com/recoup-dev/recoup/shared/compliance"
@@ -25,6 +28,8 @@ import (
 	"github.com/recoup-dev/recoup/shared/sender/ses"
 	"github.com/recoup-dev/recoup/shared/sender/sms"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
+	"github.com/recoup-dev/recoup/shared/writeback"
+	"github.com/recoup-dev/recoup/shared/writeback/sqsqueue"
 )
 
 func main() {
@@ -54,6 +59,11 @@ func main() {
 			return p.Collector
 		},
 		Now: env.Now,
+	}
+	if q := env.Getenv("RECOUP_WRITEBACK_QUEUE_URL"); q != "" {
+		audit := wire.Must(dynamo.NewAudit(env.DB, env.Prefix))
+		queue := wire.Must(sqsqueue.NewQueue(sqs.NewFromConfig(env.AWS), q))
+		s.ERP = &writeback.Submitter{Store: wire.Must(dynamo.NewWritebacks(env.DB, audit, env.Prefix)), Queue: queue, Now: env.Now}
 	}
 	lambda.Start(s.Send)
 }

@@ -43,6 +43,12 @@ func (s *DraftStep) Draft(ctx context.Context, in DraftInput) (Message, error) {
 	if err := in.Ref.Check(); err != nil {
 		return Message{}, err
 	}
+	if in.Decision.Route == RouteAct && in.Decision.Channel == "" && erpOnly(in.Decision.Action) {
+		// A hold or a hand-off without a notice: nothing to word, but the
+		// cycle still goes through approval and Send, which writes it to
+		// the ERP.
+		return Message{Source: SourceNone}, nil
+	}
 	if in.Decision.Route != RouteAct || in.Decision.Channel == "" || len(in.Decision.Invoices) == 0 {
 		return Message{}, fmt.Errorf("%w: decision (route %q, channel %q, %d invoices) has no message to draft",
 			ErrInput, in.Decision.Route, in.Decision.Channel, len(in.Decision.Invoices))

@@ -12,6 +12,7 @@ import (
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/dispatch"
+	"github.com/recoup-dev/recoup/shared/erp"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/sender"
 )
@@ -74,6 +75,9 @@ type Sent struct {
 	MessageID string              `json:"message_id,omitempty"`
 	// Repeat: an earlier try of this attempt had already answered.
 	Repeat bool `json:"repeat,omitempty"`
+	// ERP lists the actions queued for the tenant's ERP: the decision's
+	// hold or hand-off task, and the note of a message sent.
+	ERP []ERPRef `json:"erp,omitempty"`
 }
 
 // Deliverer is the gate-then-send path (sender.Deliverer).
@@ -89,7 +93,11 @@ type Sender struct {
 	// Collector is whom the tenant's rules bind (first-party creditor or
 	// third-party collector).
 	Collector func(tenant ledger.TenantID) ledger.CollectorType
-	Now       func() time.Time
+	// ERP queues the decision's ERP changes and the notes of messages
+	// sent. Without it notes are not written, and a hold or hand-off is
+	// refused rather than approved into nowhere.
+	ERP ERPWriter
+	Now func() time.Time
 }
 
 // AttemptID is the idempotency key of one pass through the Send state.
@@ -109,8 +117,10 @@ func (s *Sender) Send(ctx context.Context, in SendInput) (Sent, error) {
 		return Sent{}, fmt.Errorf("%w: execution and entered time are needed for the attempt id", ErrInput)
 	case in.Decision.Route != RouteAct && in.Decision.Route != RouteReview:
 		return Sent{}, fmt.Errorf("%w: decision route %q is not an action", ErrInput, in.Decision.Route)
-	case in.Decision.Channel == "" || in.Draft.Body == "":
-		return Sent{}, fmt.Errorf("%w: no channel or no draft to send", ErrInput)
+	case in.Decision.Channel == "" && !erpOnly(in.Decision.Action):
+		return Sent{}, fmt.Errorf("%w: a %s needs a channel", ErrInput, in.Decision.Action)
+	case in.Decision.Channel != "" && in.Draft.Body == "":
+		return Sent{}, fmt.Errorf("%w: no draft to send", ErrInput)
 	case in.Draft.Channel != in.Decision.Channel:
 		return Sent{}, fmt.Errorf("%w: the draft is for %s, the decision for %s", ErrInput, in.Draft.Channel, in.Decision.Channel)
 	}
@@ -123,6 +133,23 @@ func (s *Sender) Send(ctx context.Context, in SendInput) (Sent, error) {
 	}
 	if !found {
 		return Sent{}, fmt.Errorf("%w: customer %s of tenant %s is not in the ledger", ErrInput, in.Customer, in.Tenant)
+	}
+	attempt := AttemptID(in.Execution, in.Entered)
+	now := s.Now().UTC()
+	// The decision's own ERP change is queued first and whatever becomes
+	// of its notice: a hold a person approved stands even when the gate
+	// stops the message about it.
+	var queued []ERPRef
+	if acts := erpDecision(in.Tenant, in.Customer, attempt, in.Decision, now); len(acts) > 0 {
+		if s.ERP == nil {
+			return Sent{}, fmt.Errorf("%w: the decision is a %s and no ERP write-back is configured", ErrInput, in.Decision.Action)
+		}
+		if queued, err = s.submit(ctx, acts); err != nil {
+			return Sent{}, err
+		}
+	}
+	if in.Decision.Channel == "" {
+		return Sent{AttemptID: attempt, Entered: in.Entered.UTC(), ERP: queued}, nil
 	}
 	ch := dispatch.AttemptChannel(in.Decision.Channel)
 	to, ok := address(acct.Contacts, in.Decision.Channel)
@@ -148,11 +175,11 @@ func (s *Sender) Send(ctx context.Context, in SendInput) (Sent, error) {
 	}{in.Decision.Step, subject, body, in.Draft.Source})
 	consumer, debts, events := dispatch.LedgerFacts(acct)
 	req := dispatch.Request{
-		Tenant: in.Tenant, AttemptID: AttemptID(in.Execution, in.Entered), Collector: s.Collector(in.Tenant),
+		Tenant: in.Tenant, AttemptID: attempt, Collector: s.Collector(in.Tenant),
 		Customer: in.Customer, Consumer: consumer, Debts: debts, Events: events, Step: in.Decision.Step,
 		// One message covers every overdue invoice; the gate counts it
 		// against the oldest, the one the sequence is timed by.
-		Attempt: compliance.Attempt{At: s.Now().UTC(), Channel: ch, Debt: in.Decision.Invoices[0], To: to,
+		Attempt: compliance.Attempt{At: now, Channel: ch, Debt: in.Decision.Invoices[0], To: to,
 			Purpose: compliance.PurposeCollection, Disclosures: dispatch.Disclosures(ch)},
 		Content: kept,
 	}
@@ -163,8 +190,31 @@ func (s *Sender) Send(ctx context.Context, in SendInput) (Sent, error) {
 		}
 		return Sent{}, Transient{fmt.Errorf("cycle: send %s: %w", in.Customer, err)}
 	}
-	return Sent{AttemptID: req.AttemptID, Entered: in.Entered.UTC(), Status: res.Status, Decision: res.Outcome.Result.Decision, Rules: res.Outcome.Result.Rules,
-		Reason: res.Reason, Provider: res.Receipt.Provider, MessageID: res.Receipt.ProviderID, Repeat: res.Repeat}, nil
+	out := Sent{AttemptID: req.AttemptID, Entered: in.Entered.UTC(), Status: res.Status, Decision: res.Outcome.Result.Decision, Rules: res.Outcome.Result.Rules,
+		Reason: res.Reason, Provider: res.Receipt.Provider, MessageID: res.Receipt.ProviderID, Repeat: res.Repeat, ERP: queued}
+	if note, ok := erpNote(in.Tenant, in.Customer, out, in.Decision, now); ok && s.ERP != nil {
+		refs, err := s.submit(ctx, []erp.Action{note})
+		if err != nil {
+			// The retry delivers again as a repeat and submits the note.
+			return Sent{}, err
+		}
+		out.ERP = append(out.ERP, refs...)
+	}
+	return out, nil
+}
+
+func (s *Sender) submit(ctx context.Context, acts []erp.Action) ([]ERPRef, error) {
+	if _, err := s.ERP.Submit(ctx, acts); err != nil {
+		if errors.Is(err, erp.ErrInvalid) {
+			return nil, fmt.Errorf("%w: %w", ErrInput, err)
+		}
+		return nil, Transient{fmt.Errorf("cycle: queue for the ERP: %w", err)}
+	}
+	refs := make([]ERPRef, len(acts))
+	for i, a := range acts {
+		refs[i] = ERPRef{Kind: a.Kind, Key: a.Key}
+	}
+	return refs, nil
 }
 
 // address is the customer's contact point for a channel: its own email

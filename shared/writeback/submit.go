@@ -60,3 +60,20 @@ func Reopen(ctx context.Context, s Store, st erp.Status, now time.Time) (erp.Sta
 	}
 	return st, nil
 }
+
+// Submitter submits actions to one store and queue at its clock: what the
+// collection cycle's steps hold to write to the ERP.
+type Submitter struct {
+	Store Store
+	Queue Queue
+	Now   func() time.Time
+}
+
+// Submit records and queues actions (see the function Submit).
+func (s *Submitter) Submit(ctx context.Context, actions []erp.Action) (int, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return Submit(ctx, s.Store, s.Queue, actions, now())
+}
