@@ -139,6 +139,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := seedConsent(ctx, stdout, store, ledger.TenantID(*tenant), first); err != nil {
 		return err
 	}
+	erpSide, err := newERPDemo(ctx, lc, ledger.TenantID(*tenant), demo.runner.approvals)
+	if err != nil {
+		return err
+	}
+	if err := erpSide.seed(ctx, stdout, store); err != nil {
+		return err
+	}
 
 	fmt.Fprintf(stdout, "\n== 7. Day 1, %s: the daily run on Step Functions (recoup-daily, then one recoup-cycle execution per customer)\n", first.Format("Mon 2 Jan 2006"))
 	fmt.Fprintf(stdout, "   the stack's clock is set to %s; every Lambda reads it (%s)\n", first.Add(dailyRunHour*time.Hour).Format(time.RFC3339), lc.ClockFile())
@@ -158,6 +165,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := printSamples(stdout, demo.outbox, day1.wave); err != nil {
 		return err
 	}
+	held, err := erpSide.approveHolds(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "   a collector approves the %d credit holds waiting (the approve API): their cycles resume, and Send queues each hold for the ERP\n", held)
 
 	fmt.Fprintln(stdout, "\n== 8. The day's engagement on the Kinesis stream: the engagement Lambda applies it and wakes the waiting cycles")
 	fmt.Fprintf(stdout, "   %d events for the %d e-mails, texts and calls sent (written to %s/engagement-day-01.jsonl)\n", len(day1.events), len(day1.contacted), *dir)
@@ -193,6 +205,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		printDayLine(stdout, date, dy)
 		watch.day(dy)
+		if _, err := erpSide.approveHolds(ctx); err != nil {
+			return err
+		}
 	}
 	after, err := demo.textsAfterStop()
 	if err != nil {
@@ -206,7 +221,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	fmt.Fprintf(stdout, "\n== 10. KPIs before and after the %d days\n", *days)
+	fmt.Fprintln(stdout, "\n== 10. The ERP write-back: the cycle's credit holds, dunning letters and collector notes in Oracle EBS (the simulator), each applied once")
+	if err := erpSide.settle(ctx, 3*time.Minute); err != nil {
+		return err
+	}
+	if err := erpSide.print(ctx, stdout); err != nil {
+		return err
+	}
+	watch.lap("writeback")
+
+	fmt.Fprintf(stdout, "\n== 11. KPIs before and after the %d days\n", *days)
 	if err := printKPIComparison(ctx, stdout, store, ledger.TenantID(*tenant), cfg.AsOf, end); err != nil {
 		return err
 	}

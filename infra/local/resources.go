@@ -51,12 +51,12 @@ func CreateStreams(ctx context.Context, cfg aws.Config, w io.Writer) error {
 	if err := pub.EnsureStream(ctx, EngagementShards); err != nil {
 		return fmt.Errorf("kinesis: %w", err)
 	}
-	fmt.Fprintf(w, "stream %-23s active\n", EngagementStream)
+	fmt.Fprintf(w, "stream %-26s active\n", EngagementStream)
 	url, err := sqsq.EnsureQueue(ctx, awssqs.NewFromConfig(cfg), EngagementDLQ, map[string]string{"MessageRetentionPeriod": dlqRetention})
 	if err != nil {
 		return fmt.Errorf("sqs: %w", err)
 	}
-	fmt.Fprintf(w, "queue  %-23s %s\n", EngagementDLQ, url)
+	fmt.Fprintf(w, "queue  %-26s %s\n", EngagementDLQ, url)
 	for _, q := range []struct {
 		name  string
 		attrs map[string]string
@@ -70,7 +70,7 @@ func CreateStreams(ctx context.Context, cfg aws.Config, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("sqs: %w", err)
 		}
-		fmt.Fprintf(w, "queue  %-23s %s\n", q.name, url)
+		fmt.Fprintf(w, "queue  %-26s %s\n", q.name, url)
 	}
 	return nil
 }
