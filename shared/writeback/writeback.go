@@ -207,7 +207,9 @@ func (d *Deliverer) Deliver(ctx context.Context, a erp.Action, at Attempt) (Outc
 	}
 	// Take the lease, and say sent before anything leaves: from here on a
 	// lost answer is found by the next delivery's read-back.
-	wasSent := st.State == erp.StateSent
+	// A status left sent, or one reopened by a replay after writes that
+	// may have left (Attempts counts only those), may already be applied.
+	inDoubt := st.State == erp.StateSent || st.Attempts > 0
 	if st, err = d.next(st, erp.StateSent); err != nil {
 		return Retry, err
 	}
@@ -218,7 +220,7 @@ func (d *Deliverer) Deliver(ctx context.Context, a erp.Action, at Attempt) (Outc
 	// A duration, not the lease's instant: Now may be a simulated clock.
 	ctx, cancel := context.WithTimeout(ctx, d.opts.Lease)
 	defer cancel()
-	if wasSent {
+	if inDoubt {
 		// An earlier request may have been applied: read back first.
 		ref, applied, err := d.find(ctx, a)
 		switch {

@@ -138,6 +138,9 @@ func TestDeliverSequences(t *testing.T) {
 		applied   int
 		calls     []string
 		audited   []string // decisions of the audit records, in order
+		// replay reopens the action (recoup writeback replay) before the
+		// step with this index.
+		replay int
 	}{
 		{name: "applied first time", answers: []answer{ok},
 			steps: []step{{want: Confirmed}, {want: Duplicate}}, wantState: erp.StateConfirmed, applied: 1,
@@ -165,9 +168,20 @@ func TestDeliverSequences(t *testing.T) {
 			answers: []answer{timeoutAfterCommit}, finds: []error{&erp.Error{Class: erp.ClassTransient, Code: "connection_refused", NotSent: true}},
 			steps: []step{{want: Retry}, {final: true, want: DeadLettered}}, wantState: erp.StateDeadLettered, applied: 1,
 			calls: []string{"apply", "find"}, audited: []string{"dead_lettered"}},
+		{name: "a replayed dead letter whose last write was applied is reconciled, not written again",
+			answers: []answer{serverError, timeoutAfterCommit}, replay: 2,
+			steps: []step{{want: Retry}, {final: true, want: DeadLettered}, {want: Reconciled}}, wantState: erp.StateConfirmed, applied: 1,
+			calls: []string{"apply", "find", "apply", "find"}, audited: []string{"dead_lettered", "confirmed"}},
+		{name: "a replayed failure is read back, then written",
+			answers: []answer{noAccount, ok}, replay: 1,
+			steps: []step{{want: Failed}, {want: Confirmed}}, wantState: erp.StateConfirmed, applied: 1,
+			calls: []string{"apply", "find", "apply"}, audited: []string{"failed", "confirmed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.replay > 0 && len(tt.steps) <= tt.replay {
+				t.Fatal("replay must fall between steps")
+			}
 			e := &scripted{applied: map[string]int{}, finds: tt.finds}
 			for _, a := range tt.answers {
 				e.applies, e.commits = append(e.applies, a.err), append(e.commits, a.commit)
@@ -179,6 +193,12 @@ func TestDeliverSequences(t *testing.T) {
 			}
 			a := action()
 			for i, st := range tt.steps {
+				if tt.replay > 0 && i == tt.replay {
+					cur, _, _ := s.Get(context.Background(), a.Tenant, a.Key)
+					if _, err := Reopen(context.Background(), s, cur, time.Now()); err != nil {
+						t.Fatal(err)
+					}
+				}
 				got, err := d.Deliver(context.Background(), a, Attempt{Final: st.final})
 				if got != st.want {
 					t.Fatalf("delivery %d: %s (%v), want %s", i+1, got, err, st.want)
