@@ -67,6 +67,11 @@ func NewQueue(api API, url string) (*Queue, error) {
 // with its id and SQS's code; the caller submits again (the keys keep it
 // from doubling).
 func (q *Queue) Send(ctx context.Context, actions []erp.Action) error {
+	return q.send(ctx, actions, "")
+}
+
+// send queues actions with deduplication id tenant#key plus round.
+func (q *Queue) send(ctx context.Context, actions []erp.Action, round string) error {
 	for len(actions) > 0 {
 		n := min(10, len(actions))
 		batch := actions[:n]
@@ -80,7 +85,7 @@ func (q *Queue) Send(ctx context.Context, actions []erp.Action) error {
 			in.Entries = append(in.Entries, types.SendMessageBatchRequestEntry{
 				Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body)),
 				MessageGroupId:         aws.String(letters.GroupID(a.Tenant, a.Target.Customer)),
-				MessageDeduplicationId: aws.String(string(a.Tenant) + "#" + a.Key),
+				MessageDeduplicationId: aws.String(string(a.Tenant) + "#" + a.Key + round),
 				MessageAttributes: map[string]types.MessageAttributeValue{
 					"tenant": {DataType: aws.String("String"), StringValue: aws.String(string(a.Tenant))},
 					"kind":   {DataType: aws.String("String"), StringValue: aws.String(string(a.Kind))},

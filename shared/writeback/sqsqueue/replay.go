@@ -1,0 +1,178 @@
+package sqsqueue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/recoup-dev/recoup/shared/erp"
+	"github.com/recoup-dev/recoup/shared/ledger"
+	"github.com/recoup-dev/recoup/shared/writeback"
+)
+
+// Statuses is the write-back ledger as a replay reads it
+// (dynamo.Writebacks).
+type Statuses interface {
+	writeback.Store
+	List(ctx context.Context, tenant ledger.TenantID, s erp.State) iter.Seq2[erp.Status, error]
+}
+
+// DLQAPI is the part of SQS a replay needs on the dead-letter queue.
+type DLQAPI interface {
+	ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessageBatch(context.Context, *sqs.DeleteMessageBatchInput, ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+	ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+// Replayer re-drives a tenant's failed and dead-lettered actions after a
+// fix (recoup writeback replay). The write-back ledger, not the
+// dead-letter queue, says what to replay: every action that ended failed
+// or dead-lettered has its status there, while the queue only holds the
+// messages the redrive policy moved. Each is reopened (pending, the next
+// version) and queued again; the messages of replayed actions are then
+// deleted from the dead-letter queue so its depth alarm clears.
+type Replayer struct {
+	Statuses Statuses
+	Queue    *Queue
+	// DLQ and DLQURL are the write-back queue's dead-letter queue; without
+	// them the ledger is replayed and the queue left alone.
+	DLQ    DLQAPI
+	DLQURL string
+	Now    func() time.Time
+}
+
+// ReplayReport says what a replay did.
+type ReplayReport struct {
+	// Replayed are the actions reopened and queued again.
+	Replayed []erp.Status
+	// Removed counts the dead-letter messages deleted because their action
+	// was replayed or had settled since; Kept those left (other keys, other
+	// tenants, or not actions).
+	Removed, Kept int
+}
+
+// Replay reopens and requeues the tenant's actions in the given states
+// (failed, dead-lettered), only those in keys when keys is not empty.
+func (r *Replayer) Replay(ctx context.Context, tenant ledger.TenantID, states []erp.State, keys []string) (ReplayReport, error) {
+	var rep ReplayReport
+	if r.Queue == nil || r.Statuses == nil {
+		return rep, errors.New("sqsqueue: replay needs the write-back ledger and queue")
+	}
+	for _, s := range states {
+		if s != erp.StateFailed && s != erp.StateDeadLettered {
+			return rep, fmt.Errorf("sqsqueue: replay: %s actions are not replayed, only failed and dead-lettered", s)
+		}
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	var todo []erp.Status
+	for _, s := range states {
+		for st, err := range r.Statuses.List(ctx, tenant, s) {
+			if err != nil {
+				return rep, err
+			}
+			if len(keys) == 0 || slices.Contains(keys, st.Action.Key) {
+				todo = append(todo, st)
+			}
+		}
+	}
+	for _, st := range todo {
+		st, err := writeback.Reopen(ctx, r.Statuses, st, now())
+		if err != nil {
+			return rep, err
+		}
+		// A new deduplication id: the first one may still be inside
+		// SQS's five-minute window, and SQS would drop the copy silently.
+		if err := r.Queue.send(ctx, []erp.Action{st.Action}, "#r"+strconv.Itoa(st.Version)); err != nil {
+			return rep, fmt.Errorf("sqsqueue: replay %s: reopened but not queued (run the replay again): %w", st.Action.Key, err)
+		}
+		rep.Replayed = append(rep.Replayed, st)
+	}
+	if r.DLQ == nil || r.DLQURL == "" {
+		return rep, nil
+	}
+	removed, kept, err := r.clean(ctx, tenant)
+	rep.Removed, rep.Kept = removed, kept
+	return rep, err
+}
+
+// clean deletes the tenant's dead-letter messages whose action is no
+// longer failed or dead-lettered. Every message is received once; those
+// kept are made visible again at once.
+func (r *Replayer) clean(ctx context.Context, tenant ledger.TenantID) (removed, kept int, err error) {
+	seen := map[string]bool{}
+	for empty := 0; empty < 2; {
+		out, err := r.DLQ.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(r.DLQURL), MaxNumberOfMessages: 10,
+			VisibilityTimeout: 30, WaitTimeSeconds: 1})
+		if err != nil {
+			return removed, kept, fmt.Errorf("sqsqueue: read the dead-letter queue: %w", err)
+		}
+		fresh := 0
+		var del []types.DeleteMessageBatchRequestEntry
+		for i, m := range out.Messages {
+			id := aws.ToString(m.MessageId)
+			first := !seen[id]
+			if first {
+				seen[id] = true
+				fresh++
+			}
+			settled, err := r.settled(ctx, tenant, aws.ToString(m.Body))
+			if err != nil {
+				return removed, kept, err
+			}
+			if settled {
+				del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
+				continue
+			}
+			if first {
+				kept++
+			}
+			if _, err := r.DLQ.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(r.DLQURL),
+				ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+				return removed, kept, fmt.Errorf("sqsqueue: release dead letter %s: %w", id, err)
+			}
+		}
+		if len(del) > 0 {
+			res, err := r.DLQ.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(r.DLQURL), Entries: del})
+			if err != nil {
+				return removed, kept, fmt.Errorf("sqsqueue: delete replayed dead letters: %w", err)
+			}
+			removed += len(del) - len(res.Failed)
+			if len(res.Failed) > 0 {
+				return removed, kept, fmt.Errorf("sqsqueue: %d replayed dead letters not deleted: %s", len(res.Failed), aws.ToString(res.Failed[0].Message))
+			}
+		}
+		// A receive that brings only messages already seen has gone round
+		// the queue.
+		if fresh == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+	}
+	return removed, kept, nil
+}
+
+// settled reports whether a dead letter is the tenant's action and its
+// status has moved on (replayed, or settled by another copy).
+func (r *Replayer) settled(ctx context.Context, tenant ledger.TenantID, body string) (bool, error) {
+	a, err := decode(body)
+	if err != nil || a.Tenant != tenant {
+		return false, nil
+	}
+	st, found, err := r.Statuses.Get(ctx, a.Tenant, a.Key)
+	if err != nil {
+		return false, fmt.Errorf("sqsqueue: status of dead letter %s: %w", a.Key, err)
+	}
+	return found && st.State != erp.StateFailed && st.State != erp.StateDeadLettered, nil
+}
