@@ -45,6 +45,7 @@ func main() {
 	scale := flag.Bool("ranking-only", false, "measure only the ranking model at a million invoices, print the rows")
 	orch := flag.Bool("orchestration-only", false, "measure only the strategy engine and the drafting guardrails, print the rows")
 	cyc := flag.Bool("cycle-only", false, "measure only the full local cycle on the stack AWS_ENDPOINT_URL_* point at (one started with `make up`), print the rows")
+	wb := flag.Bool("writeback-only", false, "measure only the ERP write-back against the stack's DynamoDB AWS_ENDPOINT_URL_* point at, print the rows")
 	flag.Parse()
 	ctx := context.Background()
 	do := run
@@ -64,6 +65,15 @@ func main() {
 				return err
 			}
 			rows, err := cycleRows(ctx, root)
+			for _, r := range rows {
+				fmt.Printf("| %s | %s | %s | %s | %s |\n", r.what, r.value, r.baseline, r.ratio, r.note)
+			}
+			return err
+		}
+	}
+	if *wb {
+		do = func(ctx context.Context, _ string) error {
+			rows, err := writebackRows(ctx)
 			for _, r := range rows {
 				fmt.Printf("| %s | %s | %s | %s | %s |\n", r.what, r.value, r.baseline, r.ratio, r.note)
 			}
@@ -146,6 +156,11 @@ func run(ctx context.Context, out string) error {
 		return err
 	}
 	rows = append(rows, gateRows...)
+	wbRows, err := writebackRows(ctx)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, wbRows...)
 	// The full cycle runs before the engagement latency phases: the
 	// 1,000 events/s phase leaves tens of thousands of events for the
 	// Lambda host to drain, and that load would be measured as the cycle's.
