@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/erp/erpconfig"
+	"github.com/recoup-dev/recoup/shared/erp/oracleebs"
 	"github.com/recoup-dev/recoup/shared/imports"
 	"github.com/recoup-dev/recoup/shared/ingest"
 	"github.com/recoup-dev/recoup/shared/ledger"
@@ -24,6 +28,9 @@ import (
 // ingestFlags are the options ingest and demo share.
 type ingestFlags struct {
 	tenant, format, kind, currency, region, rejects string
+	// fromERP names an ERP connection document (shared/erp/erpconfig):
+	// the records are pulled from the ERP instead of read from files.
+	fromERP, since string
 }
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,11 +42,22 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&f.currency, "currency", "USD", "currency for files without a currency column")
 	fs.StringVar(&f.region, "region", "US", "default region for phone numbers without a country code")
 	fs.StringVar(&f.rejects, "rejects", "out/rejects.csv", "where to write rejected rows with their reasons (they hold the rows' data)")
+	fs.StringVar(&f.fromERP, "from-erp", "", "pull from the ERP this connection document names (JSON, as the writeback function reads; Oracle EBS) instead of FILEs")
+	fs.StringVar(&f.since, "since", "", "with --from-erp: only records the ERP changed at or after this time (RFC 3339), for an incremental pull")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if f.tenant == "" || fs.NArg() == 0 {
-		return fmt.Errorf("%w: --tenant and at least one FILE are required", errUsage)
+	switch {
+	case f.tenant == "":
+		return fmt.Errorf("%w: --tenant is required", errUsage)
+	case f.fromERP == "" && fs.NArg() == 0:
+		return fmt.Errorf("%w: at least one FILE, or --from-erp, is required", errUsage)
+	case f.fromERP != "" && fs.NArg() > 0:
+		return fmt.Errorf("%w: --from-erp pulls from the ERP; give it no FILEs", errUsage)
+	case f.fromERP != "" && f.format != "canonical":
+		return fmt.Errorf("%w: --from-erp reads the ERP's own records; --format is for files", errUsage)
+	case f.since != "" && f.fromERP == "":
+		return fmt.Errorf("%w: --since is for --from-erp", errUsage)
 	}
 	store, _, err := openLedger(ctx)
 	if err != nil {
@@ -81,6 +99,13 @@ func ingestFiles(ctx context.Context, store imports.Store, f ingestFlags, paths 
 	}
 	opts := ingest.Options{Tenant: tenant, Format: ingest.Format(f.format), DefaultCurrency: cur, DefaultRegion: f.region}
 	sources := make([]imports.Source, 0, len(paths))
+	if f.fromERP != "" {
+		src, err := pullERP(ctx, f, stderr)
+		if err != nil {
+			return imports.Result{}, err
+		}
+		sources = append(sources, src)
+	}
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -138,4 +163,36 @@ func printIngest(w io.Writer, res imports.Result, rejectsPath string) error {
 	notes = append(notes, fmt.Sprintf("import %s took %s", res.ImportID, res.Duration.Round(1e6)))
 	fmt.Fprintln(w, strings.Join(notes, "; "))
 	return nil
+}
+
+// pullERP reads the ERP's customers, contact points, open receivables and
+// receipts as one canonical JSON import (oracleebs.Snapshot), which the
+// import then validates row by row like any file.
+func pullERP(ctx context.Context, f ingestFlags, stderr io.Writer) (imports.Source, error) {
+	doc, err := os.ReadFile(f.fromERP)
+	if err != nil {
+		return imports.Source{}, fmt.Errorf("--from-erp: %w", err)
+	}
+	conn, err := erpconfig.Parse(doc)
+	if err != nil {
+		return imports.Source{}, fmt.Errorf("--from-erp %s: %w", f.fromERP, err)
+	}
+	ebs, err := conn.EBS()
+	if err != nil {
+		return imports.Source{}, fmt.Errorf("--from-erp %s: %w (reading is built for Oracle EBS)", f.fromERP, err)
+	}
+	var since time.Time
+	if f.since != "" {
+		if since, err = time.Parse(time.RFC3339, f.since); err != nil {
+			return imports.Source{}, fmt.Errorf("%w: --since %q: want an RFC 3339 time, e.g. 2026-11-01T00:00:00Z", errUsage, f.since)
+		}
+	}
+	var buf bytes.Buffer
+	counts, err := oracleebs.Snapshot(ctx, ebs, &buf, since)
+	if err != nil {
+		return imports.Source{}, err
+	}
+	fmt.Fprintf(stderr, "pulled from Oracle EBS: %d customers, %d contact points, %d invoices, %d payments; next --since %s (less a margin)\n",
+		counts.Customers, counts.Contacts, counts.Invoices, counts.Payments, counts.Latest.UTC().Format(time.RFC3339))
+	return imports.Source{Name: "oracle-ebs-live.json", Data: buf.Bytes()}, nil
 }
