@@ -13,6 +13,9 @@ import (
 // authentication: the simulator only listens on 127.0.0.1.
 //
 //	POST /_sim/accounts  {"accounts":[{"number":"C-1","currency":"USD","transactions":["INV-1"]}]}
+//	                     plus, for the read methods, optional name, party_type, country,
+//	                     customer_class, updated_at, contacts, addresses, invoices and
+//	                     receipts (AccountSeed)
 //	POST /_sim/faults    {"rate":0.2,"seed":7,"kinds":["error_500"],"slow":"300ms","hang":"30s"}
 //	GET  /_sim/state     every account; ?account=C-1 for one
 //	GET  /_sim/applied   {"<key>": objects created with it}

@@ -21,8 +21,9 @@
 // requests, dunning requests and receipt applications the calls create).
 // Lookups such as JTF_NOTE_TYPE or task types are not validated, there is
 // no receipt or balance to apply against, and no XML. The custom XX_RECOUP
-// package is simulated as WIRE.md specifies it. Only the default aliases
-// are deployed.
+// package is simulated as WIRE.md specifies it; its read methods serve
+// what AccountSeed seeds, which writes never change (reads.go). Only the
+// default aliases are deployed.
 //
 // The control API under /_sim/ (no authentication; see Server.control)
 // seeds accounts, injects faults, and shows the state and how many objects

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"time"
 )
 
 // AccountSeed is an account to create (POST /_sim/accounts).
@@ -16,6 +17,26 @@ type AccountSeed struct {
 	// CreditHold is the profile's starting hold, Y or N; N when empty.
 	CreditHold   string   `json:"credit_hold,omitempty"`
 	Transactions []string `json:"transactions,omitempty"`
+
+	// The fields below feed XX_RECOUP's read methods (reads.go); all are
+	// optional, and an account seeded without them reads as an
+	// organisation named "Customer <number>" with nothing else.
+	//
+	// Name is HZ_PARTIES.PARTY_NAME; PartyType its PARTY_TYPE
+	// (ORGANIZATION when empty, PERSON, GROUP or PARTY_RELATIONSHIP);
+	// Country the identifying address's HZ_LOCATIONS.COUNTRY;
+	// CustomerClass HZ_CUST_ACCOUNTS.CUSTOMER_CLASS_CODE.
+	Name          string `json:"name,omitempty"`
+	PartyType     string `json:"party_type,omitempty"`
+	Country       string `json:"country,omitempty"`
+	CustomerClass string `json:"customer_class,omitempty"`
+	// UpdatedAt is the LAST_UPDATE_DATE the account's rows get when this
+	// seed creates or changes them; the time of seeding when zero.
+	UpdatedAt time.Time     `json:"updated_at,omitzero"`
+	Contacts  []ContactSeed `json:"contacts,omitempty"`
+	Addresses []AddressSeed `json:"addresses,omitempty"`
+	Invoices  []InvoiceSeed `json:"invoices,omitempty"`
+	Receipts  []ReceiptSeed `json:"receipts,omitempty"`
 }
 
 // Account is what the ERP holds for one customer account: the ids
@@ -96,6 +117,8 @@ type state struct {
 	// order: find_action answers the first, Applied counts them all.
 	stamps map[string][]stamp
 	next   counters
+	// reads holds what only the read methods serve (reads.go).
+	reads *readState
 }
 
 // counters hand out ids. They start at distinct bases so an id in a log
@@ -140,6 +163,9 @@ func (st *state) seed(seeds []AccountSeed) ([]Account, error) {
 				return nil, fmt.Errorf("account %s: a transaction has no number", a.Number)
 			}
 		}
+		if err := checkReadSeed(a); err != nil {
+			return nil, fmt.Errorf("account %s: %w", a.Number, err)
+		}
 	}
 	out := make([]Account, 0, len(seeds))
 	for _, a := range seeds {
@@ -166,6 +192,7 @@ func (st *state) seed(seeds []AccountSeed) ([]Account, error) {
 			acct.Transactions = append(acct.Transactions, t)
 			st.trx[t.CustomerTrxID] = trxRef{acct: acct, i: len(acct.Transactions) - 1}
 		}
+		st.seedReads(acct, a)
 		out = append(out, acct.snapshot())
 	}
 	return out, nil
