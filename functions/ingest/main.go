@@ -1,15 +1,21 @@
 // Command ingest is the ingest Lambda: it imports AR files sent in the
-// invocation into the ledger table. See shared/imports for the work.
+// invocation into the ledger table or, given an ERP connection
+// (RECOUP_ERP_SECRET), pulls them from Oracle EBS. See shared/imports for
+// the work.
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/recoup-dev/recoup/functions/internal/wire"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/erp/oracleebs"
 	"github.com/recoup-dev/recoup/shared/imports"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 )
@@ -30,6 +36,31 @@ func main() {
 	if err != nil {
 		log.Error("build handler", "err", err)
 		os.Exit(1)
+	}
+	// With an ERP connection, a request {"tenant": T, "from": "erp"} (the
+	// schedule's) pulls the records from Oracle EBS.
+	env := &wire.Env{AWS: cfg, Getenv: os.Getenv}
+	conn, found, err := env.ERP(context.Background())
+	if err != nil {
+		log.Error("read the ERP connection", "err", err)
+		os.Exit(1)
+	}
+	if found {
+		ebs, err := conn.EBS()
+		if err != nil {
+			log.Error("open the ERP", "err", err)
+			os.Exit(1)
+		}
+		h.Pull = func(ctx context.Context, since time.Time) (imports.Source, error) {
+			var buf bytes.Buffer
+			counts, err := oracleebs.Snapshot(ctx, ebs, &buf, since)
+			if err != nil {
+				return imports.Source{}, err
+			}
+			log.Info("pulled from Oracle EBS", "customers", counts.Customers, "contacts", counts.Contacts,
+				"invoices", counts.Invoices, "payments", counts.Payments, "latest", counts.Latest)
+			return imports.Source{Name: "oracle-ebs-live.json", Data: buf.Bytes()}, nil
+		}
 	}
 	lambda.Start(h.Handle)
 }

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -26,8 +25,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/recoup-dev/recoup/functions/internal/wire"
-	"github.com/recoup-dev/recoup/shared/erp/erpconfig"
-	"github.com/recoup-dev/recoup/shared/secrets"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	sqsq "github.com/recoup-dev/recoup/shared/stream/sqs"
 	"github.com/recoup-dev/recoup/shared/writeback"
@@ -37,8 +34,11 @@ import (
 func main() {
 	ctx := context.Background()
 	env := wire.Must(wire.Load(ctx))
-	conn := wire.Must(erpconfig.Parse(wire.Must(connection(ctx, env))))
-	adapter := wire.Must(conn.Open())
+	conn, found, err := env.ERP(ctx)
+	if err == nil && !found {
+		err = errors.New("neither RECOUP_ERP_SECRET (a Secrets Manager id) nor RECOUP_ERP_CONFIG_FILE is set: the write-back needs the ERP connection")
+	}
+	adapter := wire.Must(wire.Must(conn, err).Open())
 	audit := wire.Must(dynamo.NewAudit(env.DB, env.Prefix))
 	store := wire.Must(dynamo.NewWritebacks(env.DB, audit, env.Prefix))
 	d := wire.Must(writeback.New(adapter, store, writeback.Options{Now: env.Now, Log: env.Log}))
@@ -48,17 +48,6 @@ func main() {
 	c := &sqsqueue.Consumer{Deliverer: d, Sink: wire.Must(sqsq.NewDeadLetters(client, dlq)), API: client, QueueURL: queue,
 		MaxReceives: wire.Must(maxReceives(ctx, client, queue)), Log: env.Log}
 	lambda.Start(c.Handle)
-}
-
-// connection reads the ERP connection document.
-func connection(ctx context.Context, env *wire.Env) ([]byte, error) {
-	if id := env.Getenv("RECOUP_ERP_SECRET"); id != "" {
-		return secrets.Get(ctx, secrets.NewClient(env.AWS), id)
-	}
-	if f := env.Getenv("RECOUP_ERP_CONFIG_FILE"); f != "" {
-		return os.ReadFile(f)
-	}
-	return nil, errors.New("neither RECOUP_ERP_SECRET (a Secrets Manager id) nor RECOUP_ERP_CONFIG_FILE is set: the write-back needs the ERP connection")
 }
 
 // queueURL takes a URL as it is (CDK passes URLs) and looks a name up (the

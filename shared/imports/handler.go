@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/recoup-dev/recoup/shared/ingest"
 	"github.com/recoup-dev/recoup/shared/ledger"
@@ -18,7 +19,15 @@ type Request struct {
 	Currency string        `json:"currency,omitempty"` // default USD
 	Region   string        `json:"region,omitempty"`   // default US
 	Files    []RequestFile `json:"files"`
+	// From "erp" pulls the records from the tenant's ERP instead of
+	// Files (the schedule's request); Since makes the pull incremental.
+	From  string    `json:"from,omitempty"`
+	Since time.Time `json:"since,omitzero"`
 }
+
+// Puller reads a tenant's records from its ERP as one import source
+// (oracleebs.Snapshot behind the function's ERP connection).
+type Puller func(ctx context.Context, since time.Time) (Source, error)
 
 // RequestFile is one file of a Request.
 type RequestFile struct {
@@ -47,6 +56,9 @@ type Response struct {
 // Handler serves the ingest function.
 type Handler struct {
 	store Store
+	// Pull serves requests from "erp"; nil when the function has no ERP
+	// connection.
+	Pull Puller
 }
 
 // NewHandler refuses a nil store so a miswired function fails at start.
@@ -66,8 +78,17 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Response, error) {
 	if err := tenant.Validate(); err != nil {
 		return Response{}, fmt.Errorf("%w: tenant: %v", ErrBadRequest, err)
 	}
-	if len(req.Files) == 0 {
+	switch {
+	case req.From != "" && req.From != "erp":
+		return Response{}, fmt.Errorf("%w: from %q: want \"erp\" or nothing (files)", ErrBadRequest, req.From)
+	case req.From == "erp" && len(req.Files) > 0:
+		return Response{}, fmt.Errorf("%w: a pull from the ERP takes no files", ErrBadRequest)
+	case req.From == "erp" && h.Pull == nil:
+		return Response{}, fmt.Errorf("%w: from erp: this function has no ERP connection (RECOUP_ERP_SECRET)", ErrBadRequest)
+	case req.From == "" && len(req.Files) == 0:
 		return Response{}, fmt.Errorf("%w: no files", ErrBadRequest)
+	case req.From == "" && !req.Since.IsZero():
+		return Response{}, fmt.Errorf("%w: since is for a pull from the ERP", ErrBadRequest)
 	}
 	opts := ingest.Options{Tenant: tenant, Format: ingest.Format(or(req.Format, "canonical")), DefaultRegion: or(req.Region, "US")}
 	cur, err := money.ParseCurrency(or(req.Currency, "USD"))
@@ -81,6 +102,16 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Response, error) {
 			return Response{}, fmt.Errorf("%w: files[%d].name is empty", ErrBadRequest, i)
 		}
 		sources[i] = Source{Name: f.Name, Kind: ingest.Kind(f.Kind), Data: []byte(f.Content)}
+	}
+	if req.From == "erp" {
+		if opts.Format != ingest.FormatCanonical {
+			return Response{}, fmt.Errorf("%w: a pull from the ERP is read as canonical records; format is for files", ErrBadRequest)
+		}
+		src, err := h.Pull(ctx, req.Since)
+		if err != nil {
+			return Response{}, fmt.Errorf("imports: pull from the ERP: %w", err)
+		}
+		sources = append(sources, src)
 	}
 	res, err := Run(ctx, h.store, opts, sources, nil)
 	if err != nil {

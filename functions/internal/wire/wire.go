@@ -21,8 +21,10 @@ import (
 	"github.com/recoup-dev/recoup/shared/awsconfig"
 	"github.com/recoup-dev/recoup/shared/clock"
 	"github.com/recoup-dev/recoup/shared/cycle"
+	"github.com/recoup-dev/recoup/shared/erp/erpconfig"
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/registry"
+	"github.com/recoup-dev/recoup/shared/secrets"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	"github.com/recoup-dev/recoup/shared/store/s3blobs"
 	"github.com/recoup-dev/recoup/shared/tenant"
@@ -154,4 +156,24 @@ func (e *Env) Required(name, what string) (string, error) {
 		return "", fmt.Errorf("%s is not set: it names %s", name, what)
 	}
 	return v, nil
+}
+
+// ERP reads the tenant's ERP connection document (shared/erp/erpconfig)
+// from RECOUP_ERP_SECRET (a Secrets Manager id) or, on the local stack,
+// RECOUP_ERP_CONFIG_FILE. found is false when neither is set.
+func (e *Env) ERP(ctx context.Context) (c erpconfig.Config, found bool, err error) {
+	var doc []byte
+	switch {
+	case e.Getenv("RECOUP_ERP_SECRET") != "":
+		doc, err = secrets.Get(ctx, secrets.NewClient(e.AWS), e.Getenv("RECOUP_ERP_SECRET"))
+	case e.Getenv("RECOUP_ERP_CONFIG_FILE") != "":
+		doc, err = os.ReadFile(e.Getenv("RECOUP_ERP_CONFIG_FILE"))
+	default:
+		return c, false, nil
+	}
+	if err != nil {
+		return c, true, err
+	}
+	c, err = erpconfig.Parse(doc)
+	return c, true, err
 }
