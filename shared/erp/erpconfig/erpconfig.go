@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recoup-dev/recoup/shared/erp/dynamics"
 	"github.com/recoup-dev/recoup/shared/erp/oracleebs"
 	"github.com/recoup-dev/recoup/shared/writeback"
 )
@@ -20,6 +21,7 @@ import (
 // The ERPs an adapter exists for.
 const (
 	ERPOracleEBS = "oracle-ebs"
+	ERPDynamics  = "dynamics-365"
 )
 
 // Config is the connection document.
@@ -29,9 +31,30 @@ const (
 //	   "password": "…", "token": true, "responsibility": "RECEIVABLES_MANAGER",
 //	   "resp_application": "AR", "security_group": "STANDARD", "nls_language": "AMERICAN",
 //	   "org_id": "204", "resource": "100001234"}}
+//
+//	{"erp": "dynamics-365",
+//	 "dynamics_365": {"base_url": "https://contoso.operations.dynamics.com",
+//	   "token_url": "https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token",
+//	   "client_id": "…", "client_secret": "…", "company": "usmf"}}
 type Config struct {
 	ERP       string     `json:"erp"`
 	OracleEBS *OracleEBS `json:"oracle_ebs,omitempty"`
+	Dynamics  *Dynamics  `json:"dynamics_365,omitempty"`
+}
+
+// Dynamics is the Dynamics 365 Finance OData connection (dynamics.Config).
+type Dynamics struct {
+	BaseURL      string `json:"base_url"`
+	TokenURL     string `json:"token_url"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	Scope        string `json:"scope,omitempty"`
+	Company      string `json:"company"`
+	// HoldStatus is the OnHoldStatus of a credit hold: All (default) or
+	// Invoice.
+	HoldStatus     string `json:"hold_status,omitempty"`
+	NoteType       string `json:"note_type,omitempty"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty"`
 }
 
 // OracleEBS is the Integrated SOA Gateway connection (oracleebs.Config).
@@ -75,10 +98,17 @@ func Parse(data []byte) (Config, error) {
 		if c.OracleEBS == nil {
 			return Config{}, errors.New(`erp connection: erp is "oracle-ebs" but oracle_ebs is missing`)
 		}
+	case ERPDynamics:
+		if c.Dynamics == nil {
+			return Config{}, errors.New(`erp connection: erp is "dynamics-365" but dynamics_365 is missing`)
+		}
 	case "":
-		return Config{}, errors.New("erp connection: erp is missing (oracle-ebs)")
+		return Config{}, errors.New("erp connection: erp is missing (oracle-ebs, dynamics-365)")
 	default:
-		return Config{}, fmt.Errorf("erp connection: erp %q is not one Recoup has an adapter for (oracle-ebs)", c.ERP)
+		return Config{}, fmt.Errorf("erp connection: erp %q is not one Recoup has an adapter for (oracle-ebs, dynamics-365)", c.ERP)
+	}
+	if c.OracleEBS != nil && c.Dynamics != nil {
+		return Config{}, errors.New("erp connection: give the section of the one ERP named, not both")
 	}
 	return c, nil
 }
@@ -89,6 +119,18 @@ func (c Config) Open() (writeback.ERP, error) {
 	switch c.ERP {
 	case ERPOracleEBS:
 		return c.OracleEBS.open()
+	case ERPDynamics:
+		d := c.Dynamics
+		if d.TimeoutSeconds < 0 {
+			return nil, errors.New("erp connection: dynamics_365.timeout_seconds is negative")
+		}
+		cl, err := dynamics.New(dynamics.Config{BaseURL: d.BaseURL, TokenURL: d.TokenURL, ClientID: d.ClientID,
+			ClientSecret: d.ClientSecret, Scope: d.Scope, Company: d.Company, HoldStatus: d.HoldStatus,
+			NoteType: d.NoteType, Timeout: time.Duration(d.TimeoutSeconds) * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("erp connection: %w", err)
+		}
+		return cl, nil
 	}
 	return nil, fmt.Errorf("erp connection: no adapter for %q", c.ERP)
 }

@@ -9,12 +9,19 @@ const ebs = `{"erp":"oracle-ebs","oracle_ebs":{"base_url":"http://127.0.0.1:8690
  "responsibility":"RECEIVABLES_MANAGER","resp_application":"AR","security_group":"STANDARD","nls_language":"AMERICAN",
  "org_id":"204","resource":"100001234","aliases":{"notes":"my_notes"}}}`
 
+const d365 = `{"erp":"dynamics-365","dynamics_365":{"base_url":"https://contoso.operations.dynamics.com",
+ "token_url":"https://login.microsoftonline.com/t/oauth2/v2.0/token","client_id":"app","client_secret":"s","company":"usmf"}}`
+
 func TestParseAndOpen(t *testing.T) {
 	tests := []struct {
 		name, doc string
 		want      string // substring of the error; "" opens an adapter
 	}{
 		{"ebs", ebs, ""},
+		{"dynamics", d365, ""},
+		{"dynamics section missing", `{"erp":"dynamics-365"}`, "dynamics_365 is missing"},
+		{"both sections", strings.Replace(d365, `"dynamics_365"`, `"oracle_ebs":{},"dynamics_365"`, 1), "not both"},
+		{"dynamics without a company", strings.Replace(d365, `,"company":"usmf"`, ``, 1), "Company"},
 		{"no erp", `{}`, "erp is missing"},
 		{"unknown erp", `{"erp":"sage"}`, `erp "sage" is not one`},
 		{"section missing", `{"erp":"oracle-ebs"}`, "oracle_ebs is missing"},
@@ -30,7 +37,7 @@ func TestParseAndOpen(t *testing.T) {
 			if err == nil {
 				var e interface{ Name() string }
 				e, err = c.Open()
-				if err == nil && e.Name() != "oracle-ebs" {
+				if want := map[string]string{ERPOracleEBS: "oracle-ebs", ERPDynamics: "dynamics-365"}[c.ERP]; err == nil && e.Name() != want {
 					t.Errorf("adapter %s", e.Name())
 				}
 			}
@@ -47,12 +54,13 @@ func TestParseAndOpen(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(ebs))
 	f.Add([]byte(`{"erp":"oracle-ebs","oracle_ebs":{}}`))
+	f.Add([]byte(d365))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse(b)
 		if err != nil {
 			return
 		}
-		if c.ERP != ERPOracleEBS || c.OracleEBS == nil {
+		if (c.ERP != ERPOracleEBS || c.OracleEBS == nil) && (c.ERP != ERPDynamics || c.Dynamics == nil) {
 			t.Fatalf("accepted a document naming no usable ERP: %+v", c)
 		}
 		_, _ = c.Open()
