@@ -23,6 +23,8 @@ import (
 	"github.com/recoup-dev/recoup/shared/engagement"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	sqsq "github.com/recoup-dev/recoup/shared/stream/sqs"
+	"github.com/recoup-dev/recoup/shared/writeback"
+	"github.com/recoup-dev/recoup/shared/writeback/sqsqueue"
 )
 
 func main() {
@@ -86,6 +88,24 @@ func build(ctx context.Context, log *slog.Logger) (*engagement.Consumer, error) 
 			return nil, errors.New("RECOUP_EVENT_ID_TTL must be a positive duration such as 192h")
 		}
 		c.ClaimTTL = d
+	}
+	// RECOUP_WRITEBACK_QUEUE_URL: promises, disputes, hardship and cease
+	// requests are also written to the tenant's ERP (functions/writeback).
+	if q := os.Getenv("RECOUP_WRITEBACK_QUEUE_URL"); q != "" {
+		db := awsconfig.DynamoDB(cfg)
+		audit, err := dynamo.NewAudit(db, awsconfig.TablePrefix())
+		if err != nil {
+			return nil, err
+		}
+		store, err := dynamo.NewWritebacks(db, audit, awsconfig.TablePrefix())
+		if err != nil {
+			return nil, err
+		}
+		queue, err := sqsqueue.NewQueue(sqsClient, q)
+		if err != nil {
+			return nil, err
+		}
+		c.ERP = &writeback.Submitter{Store: store, Queue: queue, Now: c.Now}
 	}
 	return c, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/recoup-dev/recoup/events"
 	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/deadletter"
+	"github.com/recoup-dev/recoup/shared/erp"
 	"github.com/recoup-dev/recoup/shared/ledger"
 )
 
@@ -92,6 +93,16 @@ type Consumer struct {
 	// Its failure is logged, not retried: the request stays in the
 	// re-plan outbox, which the cycle reads when it next parks.
 	Replanner Replanner
+	// ERP, when set, queues the event's ERP actions (Effects.ERP) for the
+	// write-back before the event is committed: a commit that fails is
+	// retried and queues the same actions again, which the write-back
+	// keeps as one.
+	ERP ERPWriter
+}
+
+// ERPWriter queues actions for the tenant's ERP (writeback.Submitter).
+type ERPWriter interface {
+	Submit(ctx context.Context, actions []erp.Action) (int, error)
 }
 
 // Replanner wakes a customer's waiting collection cycle.
@@ -368,6 +379,14 @@ func (c *Consumer) record(ctx context.Context, rec lambdaevents.KinesisEventReco
 				return c.refuse(ctx, rec, ev, claim, p.kind, err)
 			}
 			return "", err
+		}
+		if len(fx.ERP) > 0 && c.ERP != nil {
+			if _, err := c.ERP.Submit(ctx, fx.ERP); err != nil {
+				if errors.Is(err, erp.ErrInvalid) {
+					return c.refuse(ctx, rec, ev, claim, deadletter.KindRejected, fmt.Errorf("event %s: ERP action: %w", ev.ID, err))
+				}
+				return "", fmt.Errorf("event %s: queue for the ERP: %w", ev.ID, err)
+			}
 		}
 		err = c.Store.Commit(ctx, claim, st, fx)
 		switch {

@@ -19,6 +19,7 @@ import (
 	"github.com/recoup-dev/recoup/shared/compliance"
 	"github.com/recoup-dev/recoup/shared/consent"
 	"github.com/recoup-dev/recoup/shared/dispatch"
+	"github.com/recoup-dev/recoup/shared/erp"
 	"github.com/recoup-dev/recoup/shared/ledger"
 )
 
@@ -175,6 +176,9 @@ type Effects struct {
 	Features Features
 	Actions  []ActionChange
 	Replan   *Replan
+	// ERP are the actions the event writes to the tenant's ERP (promises,
+	// tasks, notes), queued for the write-back before the event commits.
+	ERP []erp.Action
 	// Note explains the effects in words, for logs and the demo.
 	Note string
 }
@@ -182,7 +186,7 @@ type Effects struct {
 // Effects works out what ev changes given the customer's current state.
 // It is pure: the same event and state give the same effects.
 func (s State) Effects(ev events.Event) (Effects, error) {
-	fx := Effects{Features: s.Features.Clone()}
+	fx := Effects{Features: s.Features.Clone(), ERP: erpEffects(ev)}
 	fx.Features.Events++
 	if ev.OccurredAt.After(fx.Features.LastEventAt) {
 		fx.Features.LastEventAt = ev.OccurredAt
