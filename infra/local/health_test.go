@@ -91,7 +91,7 @@ func TestServiceMarkersAndPorts(t *testing.T) {
 		ServiceSFN:        "/repo/infra/local/sfnlocal/server.cjs /st/sfn port 18083 RECOUP_SFN_PORT",
 		ServiceOutbox:     "/st/bin/outbox /st/outbox/outbox.jsonl port 18085 RECOUP_OUTBOX_PORT",
 		ServiceBedrock:    "/st/bin/bedrock port 18087 RECOUP_BEDROCK_PORT",
-		ServiceEBS:        "/st/bin/ebssim /st/erp.json port 18090 RECOUP_EBS_PORT",
+		ServiceEBS:        "/st/bin/ebssim port 18090 RECOUP_EBS_PORT",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("markers and ports (-want +got):\n%s", diff)

@@ -176,7 +176,7 @@ func services() []service {
 			healthy:      ebsHealthy,
 			startTimeout: 30 * time.Second,
 			markers: func(c Config) []string {
-				return []string{c.ebsBinary(), c.ERPConfigFile()}
+				return []string{c.ebsBinary()}
 			},
 			skip:    func(c Config) string { return packageSkip(c, ebsPackage) },
 			command: ebsCommand,
