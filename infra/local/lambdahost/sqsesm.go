@@ -2,11 +2,13 @@ package lambdahost
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,11 +99,19 @@ func (p *QueuePoller) loop(ctx context.Context) {
 			continue
 		}
 		missingLogged = false
-		out, err := p.api.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		in := &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(url), MaxNumberOfMessages: int32(p.m.BatchSize), WaitTimeSeconds: 1,
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 			MessageAttributeNames:       []string{"All"},
-		})
+		}
+		if strings.HasSuffix(p.m.QueueName, ".fifo") {
+			// The SDK retries a receive whose answer was lost with the same
+			// input: with an attempt id the queue answers it with the same
+			// messages, instead of leaving them in flight, their group
+			// blocked, for the whole visibility timeout.
+			in.ReceiveRequestAttemptId = aws.String(rand.Text())
+		}
+		out, err := p.api.ReceiveMessage(ctx, in)
 		switch {
 		case ctx.Err() != nil:
 			return

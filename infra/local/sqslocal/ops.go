@@ -590,7 +590,21 @@ func (s *Server) receiveMessage(ctx context.Context, in *receiveMessageInput) (a
 			return nil, err
 		}
 		now := time.Now()
-		got := s.receive(q, now, max, vis)
+		var got []*message
+		if id := deref(in.ReceiveRequestAttemptId); id != "" && q.fifo() {
+			var retried bool
+			var rerr error
+			if got, retried, rerr = q.retryReceive(id, now, vis); rerr != nil {
+				s.mu.Unlock()
+				return nil, rerr
+			}
+			if !retried {
+				got = s.receive(q, now, max, vis)
+				q.rememberReceive(id, now, got)
+			}
+		} else {
+			got = s.receive(q, now, max, vis)
+		}
 		if len(got) > 0 || !now.Before(deadline) {
 			out := receiveOutput{}
 			for _, m := range got {
@@ -618,6 +632,55 @@ func (s *Server) receiveMessage(ctx context.Context, in *receiveMessageInput) (a
 		}
 		t.Stop()
 	}
+}
+
+// retryReceive answers a FIFO receive whose ReceiveRequestAttemptId was
+// seen in the last five minutes: the same messages with the same receipt
+// handles, their visibility timeout restarted, as SQS does. An attempt whose
+// messages were since deleted or changed cannot be retried.
+func (q *queue) retryReceive(id string, now time.Time, vis int) ([]*message, bool, error) {
+	for k, a := range q.attempts {
+		if now.Sub(a.at) > attemptWindow {
+			delete(q.attempts, k)
+		}
+	}
+	a, ok := q.attempts[id]
+	if !ok {
+		return nil, false, nil
+	}
+	var out []*message
+	for i, mid := range a.ids {
+		var m *message
+		for _, c := range q.Messages {
+			if c.ID == mid {
+				m = c
+				break
+			}
+		}
+		if m == nil || m.Handle != a.handles[i] || !m.VisibleAt.After(now) {
+			return nil, false, errInvalidParameterValue("Value %s for parameter ReceiveRequestAttemptId is invalid. Reason: The receiveRequestAttemptId is not valid anymore since the receive call is not retryable.", id)
+		}
+		out = append(out, m)
+	}
+	for _, m := range out {
+		m.VisibleAt = now.Add(time.Duration(vis) * time.Second)
+	}
+	return out, true, nil
+}
+
+// rememberReceive records a FIFO receive under its attempt id.
+func (q *queue) rememberReceive(id string, now time.Time, got []*message) {
+	if len(got) == 0 {
+		return
+	}
+	if q.attempts == nil {
+		q.attempts = map[string]receiveAttempt{}
+	}
+	a := receiveAttempt{at: now}
+	for _, m := range got {
+		a.ids, a.handles = append(a.ids, m.ID), append(a.handles, m.Handle)
+	}
+	q.attempts[id] = a
 }
 
 // receive takes up to max visible messages from q, moving those received

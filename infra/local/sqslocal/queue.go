@@ -45,7 +45,22 @@ type queue struct {
 	// wake is closed (and replaced) whenever a message may have become
 	// receivable, so long polls can return at once.
 	wake chan struct{}
+	// attempts remembers FIFO receives by ReceiveRequestAttemptId, so a
+	// receive retried after its answer was lost gets the same messages
+	// instead of leaving them in flight for the visibility timeout.
+	attempts map[string]receiveAttempt
 }
+
+// receiveAttempt is one FIFO receive: the messages and the receipt handles
+// it gave out.
+type receiveAttempt struct {
+	at      time.Time
+	ids     []string
+	handles []string
+}
+
+// attemptWindow is how long SQS honours a ReceiveRequestAttemptId.
+const attemptWindow = 5 * time.Minute
 
 type dedupEntry struct {
 	MessageID string    `json:"message_id"`

@@ -682,3 +682,46 @@ func TestConcurrentSendersAndReceivers(t *testing.T) {
 		}
 	}
 }
+
+// A FIFO receive retried with its ReceiveRequestAttemptId (its answer
+// lost) gets the same messages and receipt handles, not an empty answer
+// that leaves them in flight; once one of them changes, the attempt can no
+// longer be retried.
+func TestFIFOReceiveRequestAttemptId(t *testing.T) {
+	_, c := start(t, "")
+	ctx := context.Background()
+	url := createQueue(t, c, "retry.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+	for _, g := range []string{"a", "b", "c"} {
+		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(g + "1"), MessageGroupId: aws.String(g)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handles := func(ms []types.Message) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, aws.ToString(m.Body)+" "+aws.ToString(m.ReceiptHandle))
+		}
+		return out
+	}
+	in := sqs.ReceiveMessageInput{MaxNumberOfMessages: 2, ReceiveRequestAttemptId: aws.String("attempt-1")}
+	first := receive(t, c, url, in)
+	again := receive(t, c, url, in)
+	if len(first) != 2 {
+		t.Fatalf("first receive got %d messages, want 2", len(first))
+	}
+	if diff := cmp.Diff(handles(first), handles(again)); diff != "" {
+		t.Errorf("retried receive (-first +retry):\n%s", diff)
+	}
+	// Another attempt id is another receive: only c1 is left.
+	other := receive(t, c, url, sqs.ReceiveMessageInput{MaxNumberOfMessages: 10, ReceiveRequestAttemptId: aws.String("attempt-2")})
+	if len(other) != 1 || aws.ToString(other[0].Body) != "c1" {
+		t.Errorf("a new attempt got %v, want c1", handles(other))
+	}
+	if _, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: first[0].ReceiptHandle}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 2, ReceiveRequestAttemptId: aws.String("attempt-1")})
+	if apiCode(err) != "InvalidParameterValue" {
+		t.Errorf("retry after a delete: %v, want InvalidParameterValue", err)
+	}
+}
