@@ -36,7 +36,7 @@ var commands = map[string]command{
 	"tenant":     {"tenant put (--file F | --demo) | show --tenant T   store or show a tenant's profile (name, disclosures, strategy, pilot segments)", runTenant},
 	"daily":      {"daily --tenant T [--as-of TIME] [--wait D]   run the daily collection run on the local stack and say what each cycle did", runDaily},
 	"outbox":     {"outbox [--channel email|sms|voice,...] [--customer C] [--tenant T] [--since TIME] [--format text|json] [--limit N] [--file F]   what the local stack's fake senders sent", runOutbox},
-	"writeback":  {"writeback list|replay --tenant T [--state S] [--key K,...]   the ERP write-back's actions; replay re-drives failed or dead-lettered ones after a fix", runWriteback},
+	"writeback":  {"writeback list|replay --tenant T [--state S] [--key K,...]   the ERP write-back's actions; replay re-drives failed, dead-lettered or stale pending ones after a fix", runWriteback},
 }
 
 // errUsage marks errors that should print usage and exit 2.

@@ -125,7 +125,8 @@ func writebackList(ctx context.Context, args []string, stdout, stderr io.Writer)
 func writebackReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("writeback replay", stderr)
 	tenant := fs.String("tenant", "", "tenant id (required)")
-	state := fs.String("state", "dead_lettered", "which to replay: dead_lettered, failed, or both comma-separated")
+	state := fs.String("state", "dead_lettered", "which to replay, comma-separated: dead_lettered, failed, pending (only those pending longer than --stale-after)")
+	staleAfter := fs.Duration("stale-after", sqsqueue.DefaultStaleAfter, "with --state pending: how long an action must have been pending")
 	keys := fs.String("key", "", "only these action keys, comma-separated (default: all in --state)")
 	queue := fs.String("queue", local.WritebackQueue, "the write-back queue, by URL or name")
 	dlq := fs.String("dlq", local.WritebackDLQ, "its dead-letter queue, by URL or name (\"\": leave it alone)")
@@ -158,7 +159,7 @@ func writebackReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	r := &sqsqueue.Replayer{Statuses: w, Queue: q}
+	r := &sqsqueue.Replayer{Statuses: w, Queue: q, StaleAfter: *staleAfter}
 	if *dlq != "" {
 		if r.DLQURL, err = lookupQueue(ctx, api, *dlq); err != nil {
 			return err

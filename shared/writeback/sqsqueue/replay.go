@@ -47,7 +47,16 @@ type Replayer struct {
 	DLQ    DLQAPI
 	DLQURL string
 	Now    func() time.Time
+	// StaleAfter is how long an action may stay pending before a replay of
+	// pending actions queues it again (DefaultStaleAfter when zero): one
+	// recorded as pending whose queueing then failed for good has no
+	// message anywhere.
+	StaleAfter time.Duration
 }
+
+// DefaultStaleAfter is Replayer.StaleAfter's default: far beyond a queued
+// action's normal wait, so a replay does not race the consumer.
+const DefaultStaleAfter = 15 * time.Minute
 
 // ReplayReport says what a replay did.
 type ReplayReport struct {
@@ -60,20 +69,25 @@ type ReplayReport struct {
 }
 
 // Replay reopens and requeues the tenant's actions in the given states
-// (failed, dead-lettered), only those in keys when keys is not empty.
+// (failed, dead-lettered), only those in keys when keys is not empty. A
+// pending action older than StaleAfter is queued again as it is.
 func (r *Replayer) Replay(ctx context.Context, tenant ledger.TenantID, states []erp.State, keys []string) (ReplayReport, error) {
 	var rep ReplayReport
 	if r.Queue == nil || r.Statuses == nil {
 		return rep, errors.New("sqsqueue: replay needs the write-back ledger and queue")
 	}
 	for _, s := range states {
-		if s != erp.StateFailed && s != erp.StateDeadLettered {
-			return rep, fmt.Errorf("sqsqueue: replay: %s actions are not replayed, only failed and dead-lettered", s)
+		if s != erp.StateFailed && s != erp.StateDeadLettered && s != erp.StatePending {
+			return rep, fmt.Errorf("sqsqueue: replay: %s actions are not replayed, only failed, dead-lettered and stale pending ones", s)
 		}
 	}
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
+	}
+	stale := r.StaleAfter
+	if stale <= 0 {
+		stale = DefaultStaleAfter
 	}
 	var todo []erp.Status
 	for _, s := range states {
@@ -81,20 +95,27 @@ func (r *Replayer) Replay(ctx context.Context, tenant ledger.TenantID, states []
 			if err != nil {
 				return rep, err
 			}
+			if s == erp.StatePending && now().Sub(st.Updated) < stale {
+				continue
+			}
 			if len(keys) == 0 || slices.Contains(keys, st.Action.Key) {
 				todo = append(todo, st)
 			}
 		}
 	}
 	for _, st := range todo {
-		st, err := writeback.Reopen(ctx, r.Statuses, st, now())
-		if err != nil {
-			return rep, err
+		round := "#p" + strconv.Itoa(st.Version)
+		if st.State != erp.StatePending {
+			var err error
+			if st, err = writeback.Reopen(ctx, r.Statuses, st, now()); err != nil {
+				return rep, err
+			}
+			round = "#r" + strconv.Itoa(st.Version)
 		}
 		// A new deduplication id: the first one may still be inside
 		// SQS's five-minute window, and SQS would drop the copy silently.
-		if err := r.Queue.send(ctx, []erp.Action{st.Action}, "#r"+strconv.Itoa(st.Version)); err != nil {
-			return rep, fmt.Errorf("sqsqueue: replay %s: reopened but not queued (run the replay again): %w", st.Action.Key, err)
+		if err := r.Queue.send(ctx, []erp.Action{st.Action}, round); err != nil {
+			return rep, fmt.Errorf("sqsqueue: replay %s: reopened but not queued (replay --state pending finds it): %w", st.Action.Key, err)
 		}
 		rep.Replayed = append(rep.Replayed, st)
 	}

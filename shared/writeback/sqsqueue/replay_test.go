@@ -74,8 +74,10 @@ func TestReplay(t *testing.T) {
 		return a
 	}
 	dead, failed, done, other, untouched := note("acme", "event:1"), note("acme", "event:2"), note("acme", "event:3"), note("globex", "event:4"), note("acme", "event:5")
+	stale, fresh := note("acme", "event:6"), note("acme", "event:7")
 	tests := []struct {
 		name        string
+		states      []erp.State // default failed and dead-lettered
 		keys        []string
 		wantQueued  []string // keys, sorted
 		wantRemoved int
@@ -85,6 +87,9 @@ func TestReplay(t *testing.T) {
 		// dead is replayed and done settled: both go; the rest stays.
 		{name: "every failed and dead-lettered action", wantQueued: sortedKeys(dead, failed, untouched), wantRemoved: 3, wantKept: 2},
 		{name: "one key", keys: []string{dead.Key}, wantQueued: []string{dead.Key}, wantRemoved: 2, wantKept: 3},
+		// A pending action whose message was lost is queued again once
+		// stale; a recent one is left to the consumer.
+		{name: "stale pending", states: []erp.State{erp.StatePending}, wantQueued: []string{stale.Key}, wantRemoved: 1, wantKept: 4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,19 +125,29 @@ func TestReplay(t *testing.T) {
 			}
 			s := &memStatuses{m: map[string]erp.Status{}}
 			for a, state := range map[*erp.Action]erp.State{&dead: erp.StateDeadLettered, &failed: erp.StateFailed,
-				&done: erp.StateConfirmed, &other: erp.StateDeadLettered, &untouched: erp.StateDeadLettered} {
-				s.m[string(a.Tenant)+"#"+a.Key] = erp.Status{Action: *a, State: state, Version: 3, Attempts: 1}
+				&done: erp.StateConfirmed, &other: erp.StateDeadLettered, &untouched: erp.StateDeadLettered,
+				&stale: erp.StatePending, &fresh: erp.StatePending} {
+				s.m[string(a.Tenant)+"#"+a.Key] = erp.Status{Action: *a, State: state, Version: 3, Attempts: 1, Updated: at}
+			}
+			s.m["acme#"+fresh.Key] = erp.Status{Action: fresh, State: erp.StatePending, Version: 1, Updated: at.Add(55 * time.Minute)}
+			states := tc.states
+			if states == nil {
+				states = []erp.State{erp.StateDeadLettered, erp.StateFailed}
 			}
 			r := &Replayer{Statuses: s, Queue: queue, DLQ: api, DLQURL: dlqURL, Now: func() time.Time { return at.Add(time.Hour) }}
-			rep, err := r.Replay(ctx, "acme", []erp.State{erp.StateDeadLettered, erp.StateFailed}, tc.keys)
+			rep, err := r.Replay(ctx, "acme", states, tc.keys)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var replayed []string
 			for _, st := range rep.Replayed {
 				replayed = append(replayed, st.Action.Key)
-				if got, _, _ := s.Get(ctx, st.Action.Tenant, st.Action.Key); got.State != erp.StatePending || got.Version != 4 {
-					t.Errorf("%s after replay: %s v%d, want pending v4", st.Action.Key, got.State, got.Version)
+				want := 4 // reopened
+				if st.Action.Key == stale.Key {
+					want = 3 // queued as it was
+				}
+				if got, _, _ := s.Get(ctx, st.Action.Tenant, st.Action.Key); got.State != erp.StatePending || got.Version != want {
+					t.Errorf("%s after replay: %s v%d, want pending v%d", st.Action.Key, got.State, got.Version, want)
 				}
 			}
 			sort.Strings(replayed)
