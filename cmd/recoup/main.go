@@ -24,7 +24,7 @@ var commands = map[string]command{
 	"local":      {"local up|down|status|env|smoke   manage the local AWS stack", runLocal},
 	"tables":     {"tables create                      create the DynamoDB tables (idempotent)", runTables},
 	"generate":   {"generate --out DIR                 write the seeded sample portfolio", runGenerate},
-	"ingest":     {"ingest --tenant T [--format F] FILE...   import AR data", runIngest},
+	"ingest":     {"ingest --tenant T [--format F] FILE... | --from-erp CONN [--since T]   import AR data from files or the ERP", runIngest},
 	"kpi":        {"kpi --tenant T [--as-of DATE]      baseline KPIs from the ledger", runKPI},
 	"demo":       {"demo                               generate, import and report on the sample portfolio", runDemo},
 	"compliance": {"compliance check [--verify] FILE...  decide compliance scenarios, one JSON line each", runCompliance},

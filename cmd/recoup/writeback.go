@@ -140,6 +140,11 @@ func writebackReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	for _, st := range states {
+		if st != erp.StateDeadLettered && st != erp.StateFailed && st != erp.StatePending {
+			return fmt.Errorf("%w: --state %q: only dead_lettered, failed and pending actions are replayed", errUsage, st)
+		}
+	}
 	var only []string
 	if *keys != "" {
 		for _, k := range strings.Split(*keys, ",") {
