@@ -30,8 +30,9 @@
 //     receipt was lost, or the channel has none, like a letter), and the
 //     response itself proves the attempt reached the person. The price is
 //     that a channel without receipts only learns from responses and reads
-//     high; letters should get their attempts from the contact history
-//     once the engagement features carry them.
+//     high. Letters have none: the collection cycle's Score step counts the
+//     letters the contact history holds as delivered once their reply
+//     window has passed (shared/cycle, withLetters) before estimating.
 //
 // The features' "voice_ai" key (the events spelling) is read as ai_voice;
 // prerecorded, web and payment counts are ignored: they are not channels
