@@ -14,7 +14,7 @@ import (
 
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) != 1 {
-		return fmt.Errorf("%w: one of up, down, status, env, smoke", errUsage)
+		return fmt.Errorf("%w: one of up, down, status, env, smoke, install", errUsage)
 	}
 	root, err := repoRoot()
 	if err != nil {
@@ -51,6 +51,10 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	case "smoke":
 		return local.SmokeStepFunctions(ctx, cfg, stdout)
+	case "install":
+		// The pinned npm packages (Node 22 among them, which the CDK app's
+		// jsii runtime runs under) without starting anything.
+		return local.Install(ctx, cfg, stdout)
 	}
 	return fmt.Errorf("%w: unknown action %q", errUsage, args[0])
 }

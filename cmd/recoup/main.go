@@ -21,7 +21,7 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"local":      {"local up|down|status|env|smoke   manage the local AWS stack", runLocal},
+	"local":      {"local up|down|status|env|smoke|install   manage the local AWS stack", runLocal},
 	"tables":     {"tables create                      create the DynamoDB tables (idempotent)", runTables},
 	"generate":   {"generate --out DIR                 write the seeded sample portfolio", runGenerate},
 	"ingest":     {"ingest --tenant T [--format F] FILE... | --from-erp CONN [--since T]   import AR data from files or the ERP", runIngest},
