@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -139,6 +140,9 @@ func writebackReplay(ctx context.Context, args []string, stdout, stderr io.Write
 	states, err := parseStates(*state)
 	if err != nil {
 		return err
+	}
+	if *staleAfter < time.Minute {
+		return fmt.Errorf("%w: --stale-after %s: at least 1m, or a replay races the consumer", errUsage, *staleAfter)
 	}
 	for _, st := range states {
 		if st != erp.StateDeadLettered && st != erp.StateFailed && st != erp.StatePending {

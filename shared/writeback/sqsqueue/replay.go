@@ -54,9 +54,11 @@ type Replayer struct {
 	StaleAfter time.Duration
 }
 
-// DefaultStaleAfter is Replayer.StaleAfter's default: far beyond a queued
-// action's normal wait, so a replay does not race the consumer.
-const DefaultStaleAfter = 15 * time.Minute
+// DefaultStaleAfter is Replayer.StaleAfter's default: beyond the longest a
+// queued action waits before its queue dead-letters it (10 receives of a
+// 360 s visibility, an hour, plus the consumer's backoffs), so a replay
+// does not race the consumer.
+const DefaultStaleAfter = 90 * time.Minute
 
 // ReplayReport says what a replay did.
 type ReplayReport struct {
@@ -90,7 +92,12 @@ func (r *Replayer) Replay(ctx context.Context, tenant ledger.TenantID, states []
 		stale = DefaultStaleAfter
 	}
 	var todo []erp.Status
+	seen := map[erp.State]bool{}
 	for _, s := range states {
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
 		for st, err := range r.Statuses.List(ctx, tenant, s) {
 			if err != nil {
 				return rep, err
@@ -103,65 +110,80 @@ func (r *Replayer) Replay(ctx context.Context, tenant ledger.TenantID, states []
 			}
 		}
 	}
+	// One action that cannot be replayed (another replay reopened it
+	// first, the queue refused it) does not stop the others.
+	var errs []error
 	for _, st := range todo {
 		round := "#p" + strconv.Itoa(st.Version)
 		if st.State != erp.StatePending {
 			var err error
 			if st, err = writeback.Reopen(ctx, r.Statuses, st, now()); err != nil {
-				return rep, err
+				errs = append(errs, err)
+				continue
 			}
 			round = "#r" + strconv.Itoa(st.Version)
 		}
 		// A new deduplication id: the first one may still be inside
 		// SQS's five-minute window, and SQS would drop the copy silently.
 		if err := r.Queue.send(ctx, []erp.Action{st.Action}, round); err != nil {
-			return rep, fmt.Errorf("sqsqueue: replay %s: reopened but not queued (replay --state pending finds it): %w", st.Action.Key, err)
+			errs = append(errs, fmt.Errorf("sqsqueue: replay %s: reopened but not queued (replay --state pending finds it once stale): %w", st.Action.Key, err))
+			continue
 		}
 		rep.Replayed = append(rep.Replayed, st)
 	}
-	if r.DLQ == nil || r.DLQURL == "" {
-		return rep, nil
+	if r.DLQ != nil && r.DLQURL != "" {
+		removed, kept, err := r.clean(ctx, tenant)
+		rep.Removed, rep.Kept = removed, kept
+		errs = append(errs, err)
 	}
-	removed, kept, err := r.clean(ctx, tenant)
-	rep.Removed, rep.Kept = removed, kept
-	return rep, err
+	return rep, errors.Join(errs...)
 }
 
 // clean deletes the tenant's dead-letter messages whose action is no
-// longer failed or dead-lettered. Every message is received once; those
-// kept are made visible again at once.
+// longer failed or dead-lettered. It receives every message it can reach
+// once, keeping those it leaves hidden until the scan ends — released one
+// by one, a FIFO queue would hand the same ones back first and the scan
+// would never see past them — and then makes them visible again. A message
+// behind a kept one of its own group cannot be reached: FIFO order holds
+// in the dead-letter queue too, as it does for SQS's own redrive.
 func (r *Replayer) clean(ctx context.Context, tenant ledger.TenantID) (removed, kept int, err error) {
-	seen := map[string]bool{}
-	for empty := 0; empty < 2; {
+	var hold []*string
+	defer func() {
+		// Not ctx: the kept messages must become visible again even when
+		// the scan was cut short.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		for _, h := range hold {
+			if _, rerr := r.DLQ.ChangeMessageVisibility(rctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(r.DLQURL),
+				ReceiptHandle: h, VisibilityTimeout: 0}); rerr != nil && err == nil {
+				err = fmt.Errorf("sqsqueue: release a kept dead letter: %w", rerr)
+			}
+		}
+	}()
+	for {
+		// Hidden long enough for the scan: a queue of thousands of dead
+		// letters is read in well under this.
 		out, err := r.DLQ.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(r.DLQURL), MaxNumberOfMessages: 10,
-			VisibilityTimeout: 30, WaitTimeSeconds: 1})
+			VisibilityTimeout: 300, WaitTimeSeconds: 1})
 		if err != nil {
 			return removed, kept, fmt.Errorf("sqsqueue: read the dead-letter queue: %w", err)
 		}
-		fresh := 0
+		if len(out.Messages) == 0 {
+			return removed, kept, nil
+		}
 		var del []types.DeleteMessageBatchRequestEntry
 		for i, m := range out.Messages {
-			id := aws.ToString(m.MessageId)
-			first := !seen[id]
-			if first {
-				seen[id] = true
-				fresh++
-			}
 			settled, err := r.settled(ctx, tenant, aws.ToString(m.Body))
 			if err != nil {
+				hold = append(hold, m.ReceiptHandle)
 				return removed, kept, err
 			}
 			if settled {
 				del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 				continue
 			}
-			if first {
-				kept++
-			}
-			if _, err := r.DLQ.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(r.DLQURL),
-				ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
-				return removed, kept, fmt.Errorf("sqsqueue: release dead letter %s: %w", id, err)
-			}
+			kept++
+			hold = append(hold, m.ReceiptHandle)
 		}
 		if len(del) > 0 {
 			res, err := r.DLQ.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(r.DLQURL), Entries: del})
@@ -173,15 +195,7 @@ func (r *Replayer) clean(ctx context.Context, tenant ledger.TenantID) (removed, 
 				return removed, kept, fmt.Errorf("sqsqueue: %d replayed dead letters not deleted: %s", len(res.Failed), aws.ToString(res.Failed[0].Message))
 			}
 		}
-		// A receive that brings only messages already seen has gone round
-		// the queue.
-		if fresh == 0 {
-			empty++
-		} else {
-			empty = 0
-		}
 	}
-	return removed, kept, nil
 }
 
 // settled reports whether a dead letter is the tenant's action and its

@@ -3,6 +3,7 @@ package sqsqueue
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"slices"
 	"sort"
@@ -85,11 +86,12 @@ func TestReplay(t *testing.T) {
 	}{
 		// The DLQ holds dead, done, other, untouched's twin and junk;
 		// dead is replayed and done settled: both go; the rest stays.
-		{name: "every failed and dead-lettered action", wantQueued: sortedKeys(dead, failed, untouched), wantRemoved: 3, wantKept: 2},
-		{name: "one key", keys: []string{dead.Key}, wantQueued: []string{dead.Key}, wantRemoved: 2, wantKept: 3},
+		{name: "every failed and dead-lettered action", wantQueued: sortedKeys(dead, failed, untouched), wantRemoved: 3, wantKept: 14},
+		{name: "one key", keys: []string{dead.Key}, wantQueued: []string{dead.Key}, wantRemoved: 2, wantKept: 15},
+		{name: "a state named twice is replayed once", states: []erp.State{erp.StateFailed, erp.StateFailed}, wantQueued: []string{failed.Key}, wantRemoved: 1, wantKept: 16},
 		// A pending action whose message was lost is queued again once
 		// stale; a recent one is left to the consumer.
-		{name: "stale pending", states: []erp.State{erp.StatePending}, wantQueued: []string{stale.Key}, wantRemoved: 1, wantKept: 4},
+		{name: "stale pending", states: []erp.State{erp.StatePending}, wantQueued: []string{stale.Key}, wantRemoved: 1, wantKept: 16},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,6 +118,18 @@ func TestReplay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// More than a receive's worth of another tenant's dead letters
+			// first: the scan must get past them.
+			var foreign []erp.Action
+			for i := range 12 {
+				a := note("globex", fmt.Sprintf("event:f%d", i))
+				a.Target.Customer = fmt.Sprintf("G-%d", i)
+				a.Key = erp.KeyOf(a.Tenant, a.Kind, a.Cause, a.Target)
+				foreign = append(foreign, a)
+			}
+			if err := dlq.Send(ctx, foreign); err != nil {
+				t.Fatal(err)
+			}
 			if err := dlq.Send(ctx, []erp.Action{dead, done, other, untouched}); err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +148,8 @@ func TestReplay(t *testing.T) {
 			if states == nil {
 				states = []erp.State{erp.StateDeadLettered, erp.StateFailed}
 			}
-			r := &Replayer{Statuses: s, Queue: queue, DLQ: api, DLQURL: dlqURL, Now: func() time.Time { return at.Add(time.Hour) }}
+			r := &Replayer{Statuses: s, Queue: queue, DLQ: api, DLQURL: dlqURL, Now: func() time.Time { return at.Add(time.Hour) },
+				StaleAfter: 30 * time.Minute}
 			rep, err := r.Replay(ctx, "acme", states, tc.keys)
 			if err != nil {
 				t.Fatal(err)
