@@ -34,6 +34,9 @@ type ERPRef struct {
 	Key  string   `json:"key"`
 }
 
+// noteInvoices is how many invoice numbers a collector note names.
+const noteInvoices = 20
+
 // handOffDays is how long the collector who takes a handed-off account has
 // to act on it, the due date of the ERP task.
 const handOffDays = 2
@@ -71,7 +74,14 @@ func erpNote(t ledger.TenantID, customer string, sent Sent, dec Plan, now time.T
 	}
 	a := erp.New(t, erp.KindNote, "cycle:"+sent.AttemptID, erp.Target{Customer: customer}, now)
 	step := strings.ReplaceAll(string(dec.Action), "_", " ")
-	a.Text = fmt.Sprintf("Recoup: %s sent by %s about %s (step %s, attempt %s).",
-		step, dec.Channel, strings.Join(dec.Invoices, ", "), dec.Step, sent.AttemptID)
+	about := dec.Invoices
+	more := ""
+	if len(about) > noteInvoices {
+		// A customer with hundreds of overdue invoices: the note names the
+		// first ones and stays within what the ERP's note takes.
+		about, more = about[:noteInvoices], fmt.Sprintf(" and %d more", len(dec.Invoices)-noteInvoices)
+	}
+	a.Text = fmt.Sprintf("Recoup: %s sent by %s about %s%s (step %s, attempt %s).",
+		step, dec.Channel, strings.Join(about, ", "), more, dec.Step, sent.AttemptID)
 	return a, true
 }

@@ -3,6 +3,9 @@ package cycle
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,13 +47,18 @@ func (q *erpQueue) Submit(_ context.Context, acts []erp.Action) (int, error) {
 	if q.err != nil {
 		return 0, q.err
 	}
+	n := 0
 	for _, a := range acts {
 		if err := a.Validate(); err != nil {
 			return 0, err
 		}
+		// One action per key, as the write-back keeps it.
+		if !slices.ContainsFunc(q.got, func(b erp.Action) bool { return b.Key == a.Key }) {
+			q.got = append(q.got, a)
+			n++
+		}
 	}
-	q.got = append(q.got, acts...)
-	return len(acts), nil
+	return n, nil
 }
 
 func TestSendWritesToTheERP(t *testing.T) {
@@ -172,5 +180,67 @@ func TestDraftOfAnActionWithoutMessage(t *testing.T) {
 	in.Decision.Action = strategy.ActionFirmReminder
 	if _, err := s.Draft(context.Background(), in); !errors.Is(err, ErrInput) {
 		t.Fatalf("reminder without channel: %v, want ErrInput", err)
+	}
+}
+
+func TestSendERPFailures(t *testing.T) {
+	now := time.Date(2026, 11, 3, 15, 0, 0, 0, time.UTC)
+	usd := money.MustCurrency("USD")
+	acct := oneAccount{
+		Customer: ledger.Customer{Tenant: "acme", ID: "C1", Name: "Northwind", Kind: ledger.Business, Currency: usd},
+		Contacts: []ledger.ContactPoint{{Tenant: "acme", Customer: "C1", ID: "E1", Kind: ledger.ContactEmail, Email: &ledger.Email{Address: "ap@northwind.example"}}},
+		Invoices: []ledger.Invoice{{Tenant: "acme", ID: "INV-1", Customer: "C1", InvoiceDate: ledger.Date(2026, 9, 1),
+			DueDate: ledger.Date(2026, 10, 1), Amount: money.New(900000, usd), Open: money.New(900000, usd)}},
+	}
+	ref := Ref{Tenant: "acme", Customer: "C1", Execution: "arn:aws:states:us-east-1:1:execution:recoup-cycle:acme-C1"}
+	plan := func(action strategy.Action, ch consent.Channel) Plan {
+		return Plan{Route: RouteAct, Decision: strategy.Decision{Tenant: "acme", Customer: "C1", Outcome: strategy.OutcomeAct,
+			Action: action, Step: string(action), Channel: ch, Invoices: []string{"INV-1"}, RequiresApproval: true, Reason: "r"}}
+	}
+	approved := &Approval{Verdict: "approved", By: "kim", At: now}
+	t.Run("a hold whose notice cannot be sent is refused before anything is queued", func(t *testing.T) {
+		q := &erpQueue{}
+		g := &gateSays{status: sender.StatusSent}
+		s := &Sender{Accounts: acct, Deliverer: g, ERP: q, Now: func() time.Time { return now },
+			Collector: func(ledger.TenantID) ledger.CollectorType { return ledger.FirstParty }}
+		_, err := s.Send(context.Background(), SendInput{Ref: ref, Entered: now, Decision: plan(strategy.ActionCreditHold, consent.SMS),
+			Draft: Message{Channel: consent.SMS, Body: "Your account is on hold."}, Approval: approved})
+		if !errors.Is(err, ErrInput) || len(q.got) != 0 || g.calls != 0 {
+			t.Fatalf("error %v, %d queued, %d sent; want ErrInput and nothing queued or sent", err, len(q.got), g.calls)
+		}
+	})
+	t.Run("a note the ERP cannot take does not fail a message that went out", func(t *testing.T) {
+		q := &erpQueue{err: fmt.Errorf("%w: text too long", erp.ErrInvalid)}
+		g := &gateSays{status: sender.StatusSent}
+		s := &Sender{Accounts: acct, Deliverer: g, ERP: q, Now: func() time.Time { return now },
+			Collector: func(ledger.TenantID) ledger.CollectorType { return ledger.FirstParty }}
+		got, err := s.Send(context.Background(), SendInput{Ref: ref, Entered: now, Decision: plan(strategy.ActionFirmReminder, consent.Email),
+			Draft: Message{Channel: consent.Email, Subject: "Overdue", Body: "INV-1 is overdue."}, Approval: approved})
+		if err != nil || got.Status != sender.StatusSent || got.MessageID == "" || !strings.Contains(got.ERPSkipped, "text too long") {
+			t.Fatalf("got %+v, %v; want the send reported and the note's refusal kept", got, err)
+		}
+	})
+	t.Run("a note the queue cannot take now is retried", func(t *testing.T) {
+		q := &erpQueue{err: errors.New("throttled")}
+		s := &Sender{Accounts: acct, Deliverer: &gateSays{status: sender.StatusSent}, ERP: q, Now: func() time.Time { return now },
+			Collector: func(ledger.TenantID) ledger.CollectorType { return ledger.FirstParty }}
+		_, err := s.Send(context.Background(), SendInput{Ref: ref, Entered: now, Decision: plan(strategy.ActionFirmReminder, consent.Email),
+			Draft: Message{Channel: consent.Email, Subject: "Overdue", Body: "INV-1 is overdue."}, Approval: approved})
+		var tr Transient
+		if !errors.As(err, &tr) {
+			t.Fatalf("error %v, want Transient", err)
+		}
+	})
+}
+
+func TestNoteNamesAtMostTwentyInvoices(t *testing.T) {
+	var invs []string
+	for i := range 300 {
+		invs = append(invs, fmt.Sprintf("INV-%06d", i))
+	}
+	dec := Plan{Decision: strategy.Decision{Action: strategy.ActionFirmReminder, Channel: consent.Email, Step: "firm", Invoices: invs}}
+	a, ok := erpNote("acme", "C1", Sent{AttemptID: "cyc-1", Status: sender.StatusSent}, dec, time.Date(2026, 11, 3, 15, 0, 0, 0, time.UTC))
+	if !ok || a.Validate() != nil || !strings.Contains(a.Text, "INV-000019 and 280 more") || strings.Contains(a.Text, "INV-000020") {
+		t.Fatalf("note %q (valid: %v)", a.Text, a.Validate())
 	}
 }

@@ -78,6 +78,8 @@ type Sent struct {
 	// ERP lists the actions queued for the tenant's ERP: the decision's
 	// hold or hand-off task, and the note of a message sent.
 	ERP []ERPRef `json:"erp,omitempty"`
+	// ERPSkipped says why the note of a message sent was not queued.
+	ERPSkipped string `json:"erp_skipped,omitempty"`
 }
 
 // Deliverer is the gate-then-send path (sender.Deliverer).
@@ -134,6 +136,19 @@ func (s *Sender) Send(ctx context.Context, in SendInput) (Sent, error) {
 	if !found {
 		return Sent{}, fmt.Errorf("%w: customer %s of tenant %s is not in the ledger", ErrInput, in.Customer, in.Tenant)
 	}
+	// Every check of the message comes before anything is queued for the
+	// ERP: a step that fails as invalid must have changed nothing.
+	var to string
+	if in.Decision.Channel != "" {
+		var ok bool
+		if to, ok = address(acct.Contacts, in.Decision.Channel); !ok {
+			return Sent{}, fmt.Errorf("%w: customer %s has no contact point for %s", ErrInput, in.Customer, in.Decision.Channel)
+		}
+		if len(in.Decision.Invoices) == 0 {
+			return Sent{}, fmt.Errorf("%w: the decision covers no invoice", ErrInput)
+		}
+	}
+	ch := dispatch.AttemptChannel(in.Decision.Channel)
 	attempt := AttemptID(in.Execution, in.Entered)
 	now := s.Now().UTC()
 	// The decision's own ERP change is queued first and whatever becomes
@@ -150,14 +165,6 @@ func (s *Sender) Send(ctx context.Context, in SendInput) (Sent, error) {
 	}
 	if in.Decision.Channel == "" {
 		return Sent{AttemptID: attempt, Entered: in.Entered.UTC(), ERP: queued}, nil
-	}
-	ch := dispatch.AttemptChannel(in.Decision.Channel)
-	to, ok := address(acct.Contacts, in.Decision.Channel)
-	if !ok {
-		return Sent{}, fmt.Errorf("%w: customer %s has no contact point for %s", ErrInput, in.Customer, in.Decision.Channel)
-	}
-	if len(in.Decision.Invoices) == 0 {
-		return Sent{}, fmt.Errorf("%w: the decision covers no invoice", ErrInput)
 	}
 	subject, body := in.Draft.Subject, in.Draft.Body
 	if in.Approval != nil && in.Approval.Verdict == "edited" && in.Approval.Draft != nil {
@@ -194,7 +201,12 @@ func (s *Sender) Send(ctx context.Context, in SendInput) (Sent, error) {
 		Reason: res.Reason, Provider: res.Receipt.Provider, MessageID: res.Receipt.ProviderID, Repeat: res.Repeat, ERP: queued}
 	if note, ok := erpNote(in.Tenant, in.Customer, out, in.Decision, now); ok && s.ERP != nil {
 		refs, err := s.submit(ctx, []erp.Action{note})
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrInput):
+			// The message went out; a note the ERP could not take must not
+			// turn that into a failed step. The reason stays in the result.
+			out.ERPSkipped = err.Error()
+		case err != nil:
 			// The retry delivers again as a repeat and submits the note.
 			return Sent{}, err
 		}
