@@ -15,6 +15,7 @@ import (
 
 	"github.com/recoup-dev/recoup/functions/internal/wire"
 	"github.com/recoup-dev/recoup/shared/awsconfig"
+	"github.com/recoup-dev/recoup/shared/erp/erpconfig"
 	"github.com/recoup-dev/recoup/shared/erp/oracleebs"
 	"github.com/recoup-dev/recoup/shared/imports"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
@@ -45,21 +46,25 @@ func main() {
 		log.Error("read the ERP connection", "err", err)
 		os.Exit(1)
 	}
-	if found {
+	switch {
+	case found && conn.ERP != erpconfig.ERPOracleEBS:
+		// Reading is built for Oracle EBS; file imports still work.
+		log.Warn("the ERP connection is not Oracle EBS: pulls from the ERP are refused", "erp", conn.ERP)
+	case found:
 		ebs, err := conn.EBS()
 		if err != nil {
 			log.Error("open the ERP", "err", err)
 			os.Exit(1)
 		}
-		h.Pull = func(ctx context.Context, since time.Time) (imports.Source, error) {
+		h.Pull = func(ctx context.Context, since time.Time) (imports.Source, time.Time, error) {
 			var buf bytes.Buffer
 			counts, err := oracleebs.Snapshot(ctx, ebs, &buf, since)
 			if err != nil {
-				return imports.Source{}, err
+				return imports.Source{}, time.Time{}, err
 			}
 			log.Info("pulled from Oracle EBS", "customers", counts.Customers, "contacts", counts.Contacts,
 				"invoices", counts.Invoices, "payments", counts.Payments, "latest", counts.Latest)
-			return imports.Source{Name: "oracle-ebs-live.json", Data: buf.Bytes()}, nil
+			return imports.Source{Name: "oracle-ebs-live.json", Data: buf.Bytes()}, counts.Latest, nil
 		}
 	}
 	lambda.Start(h.Handle)

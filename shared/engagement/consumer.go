@@ -381,10 +381,17 @@ func (c *Consumer) record(ctx context.Context, rec lambdaevents.KinesisEventReco
 			return "", err
 		}
 		if len(fx.ERP) > 0 && c.ERP != nil {
-			if _, err := c.ERP.Submit(ctx, fx.ERP); err != nil {
-				if errors.Is(err, erp.ErrInvalid) {
-					return c.refuse(ctx, rec, ev, claim, deadletter.KindRejected, fmt.Errorf("event %s: ERP action: %w", ev.ID, err))
+			_, err := c.ERP.Submit(ctx, fx.ERP)
+			switch {
+			case errors.Is(err, erp.ErrInvalid):
+				// The event is good; only what it would write to the ERP
+				// is not. The event is applied, and the action is kept
+				// in the dead-letter queue with its reason.
+				if lerr := c.letter(ctx, rec, &ev, deadletter.KindRejected, "erp",
+					fmt.Errorf("event %s: ERP action not queued: %w", ev.ID, err)); lerr != nil {
+					return "", lerr
 				}
+			case err != nil:
 				return "", fmt.Errorf("event %s: queue for the ERP: %w", ev.ID, err)
 			}
 		}

@@ -3,6 +3,7 @@ package engagement_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -86,6 +87,9 @@ func TestEventsWriteToTheERP(t *testing.T) {
 					t.Fatalf("failed: %v (dead letters %v)", failed(resp), r.dlq)
 				}
 			}
+			if want := min(1, len(tc.want)); q.subs != want {
+				t.Errorf("%d submissions for two deliveries, want %d", q.subs, want)
+			}
 			var got []want
 			for _, a := range q.got {
 				w := want{kind: a.Kind, transaction: a.Target.Transaction, date: a.Date}
@@ -122,5 +126,24 @@ func TestEventWaitsForTheERPQueue(t *testing.T) {
 	resp, res := r.c.HandleBatch(context.Background(), batch(rec))
 	if len(resp.BatchItemFailures) > 0 || res.Applied != 1 || len(q.got) != 1 {
 		t.Fatalf("retry: %+v %+v, %d queued; want applied and one action", resp, res, len(q.got))
+	}
+}
+
+// An ERP action the write-back refuses does not refuse the event: it is
+// applied, and the refusal is kept in the dead-letter queue.
+func TestInvalidERPActionIsKeptAndTheEventApplied(t *testing.T) {
+	r := newUnitRig(nil)
+	q := &erpQueue{got: map[string]erp.Action{}, err: fmt.Errorf("%w: text: too long", erp.ErrInvalid)}
+	r.c.ERP = q
+	rec := eventRecord(t, events.Event{ID: "h7", Tenant: benchTenant, Customer: "A", Channel: events.ChannelVoice,
+		OccurredAt: time.Date(2026, 11, 3, 15, 0, 0, 0, time.UTC), Source: "test", Payload: events.HardshipStated{}})
+	resp, res := r.c.HandleBatch(context.Background(), batch(rec))
+	if len(resp.BatchItemFailures) > 0 || res.Applied != 1 {
+		t.Fatalf("%+v %+v; want the event applied", resp, res)
+	}
+	r.dlq.mu.Lock()
+	defer r.dlq.mu.Unlock()
+	if len(r.dlq.ls) != 1 || r.dlq.ls[0].Field != "erp" || !strings.Contains(r.dlq.ls[0].Reason, "too long") {
+		t.Fatalf("dead letters %+v; want the ERP refusal kept with its reason", r.dlq.ls)
 	}
 }

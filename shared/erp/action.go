@@ -92,8 +92,9 @@ type Action struct {
 	Key  string `json:"key"`
 	Kind Kind   `json:"kind"`
 	// Cause names what led to the action, as "<source>:<id>": the
-	// contact attempt of a letter ("attempt:…"), the cycle decision of a
-	// hold ("decision:…"), the engagement event of a promise ("event:…").
+	// contact attempt of a letter ("attempt:…"), the pass through the
+	// cycle's Send state of a hold, hand-off or note ("cycle:…"), the
+	// engagement event of a promise, task or note ("event:…").
 	Cause  string `json:"cause"`
 	Target Target `json:"target"`
 	// Text is a note's text, a task's description, a letter's body, a

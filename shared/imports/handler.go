@@ -26,8 +26,9 @@ type Request struct {
 }
 
 // Puller reads a tenant's records from its ERP as one import source
-// (oracleebs.Snapshot behind the function's ERP connection).
-type Puller func(ctx context.Context, since time.Time) (Source, error)
+// (oracleebs.Snapshot behind the function's ERP connection), and the
+// newest change the ERP reported, by the ERP's clock.
+type Puller func(ctx context.Context, since time.Time) (Source, time.Time, error)
 
 // RequestFile is one file of a Request.
 type RequestFile struct {
@@ -51,6 +52,9 @@ type Response struct {
 	Unchanged   int             `json:"unchanged"`
 	ResumedFrom int             `json:"resumed_from,omitempty"`
 	Rejects     []ingest.Reject `json:"rejects"`
+	// Latest is, for a pull from the ERP, the newest change it reported:
+	// the next pull's since, less a margin for the ERP's clock.
+	Latest time.Time `json:"latest,omitzero"`
 }
 
 // Handler serves the ingest function.
@@ -103,15 +107,17 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Response, error) {
 		}
 		sources[i] = Source{Name: f.Name, Kind: ingest.Kind(f.Kind), Data: []byte(f.Content)}
 	}
+	var latest time.Time
 	if req.From == "erp" {
 		if opts.Format != ingest.FormatCanonical {
 			return Response{}, fmt.Errorf("%w: a pull from the ERP is read as canonical records; format is for files", ErrBadRequest)
 		}
-		src, err := h.Pull(ctx, req.Since)
+		src, l, err := h.Pull(ctx, req.Since)
 		if err != nil {
 			return Response{}, fmt.Errorf("imports: pull from the ERP: %w", err)
 		}
 		sources = append(sources, src)
+		latest = l
 	}
 	res, err := Run(ctx, h.store, opts, sources, nil)
 	if err != nil {
@@ -127,7 +133,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Response, error) {
 		Customers: len(b.Customers), Contacts: len(b.Contacts), Invoices: len(b.Invoices),
 		Payments: len(b.Payments), Disputes: len(b.Disputes),
 		Inserted: res.Counts.Inserted, Updated: res.Counts.Updated, Unchanged: res.Counts.Unchanged,
-		ResumedFrom: res.ResumedFrom, Rejects: rejects,
+		ResumedFrom: res.ResumedFrom, Rejects: rejects, Latest: latest,
 	}, nil
 }
 

@@ -34,9 +34,10 @@ func TestHandlePullFromERP(t *testing.T) {
 	 "invoices":[{"invoice_id":"LI-1","customer_id":"L-1","invoice_date":"2026-09-01","due_date":"2026-10-01","amount":"1200.00","open_amount":"1200.00","currency":"USD"},
 	             {"invoice_id":"LI-2","customer_id":"L-1","invoice_date":"2026-09-01","due_date":"2026-10-01","amount":"-5.00","currency":"USD"}]}`
 	var asked time.Time
-	pull := func(_ context.Context, s time.Time) (Source, error) {
+	latest := time.Date(2026, 11, 24, 18, 30, 0, 0, time.UTC)
+	pull := func(_ context.Context, s time.Time) (Source, time.Time, error) {
 		asked = s
-		return Source{Name: "oracle-ebs-live.json", Data: []byte(doc)}, nil
+		return Source{Name: "oracle-ebs-live.json", Data: []byte(doc)}, latest, nil
 	}
 	tests := []struct {
 		name    string
@@ -53,7 +54,7 @@ func TestHandlePullFromERP(t *testing.T) {
 		{name: "since without a pull", req: Request{Tenant: "acme", Since: since, Files: []RequestFile{{Name: "a.csv", Content: "x"}}}, wantErr: "since is for a pull"},
 		{name: "a format with a pull", req: Request{Tenant: "acme", From: "erp", Format: "sap-fi"}, pull: pull, wantErr: "format is for files"},
 		{name: "the ERP fails", req: Request{Tenant: "acme", From: "erp"}, wantErr: "pull from the ERP: down",
-			pull: func(context.Context, time.Time) (Source, error) { return Source{}, errors.New("down") }},
+			pull: func(context.Context, time.Time) (Source, time.Time, error) { return Source{}, time.Time{}, errors.New("down") }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,6 +76,9 @@ func TestHandlePullFromERP(t *testing.T) {
 			}
 			if !asked.Equal(since) {
 				t.Errorf("pulled since %s, want %s", asked, since)
+			}
+			if !got.Latest.Equal(latest) {
+				t.Errorf("latest %s, want the ERP's %s", got.Latest, latest)
 			}
 			if got.Customers != tc.want.Customers || got.Invoices != tc.want.Invoices || len(got.Rejects) != 1 {
 				t.Fatalf("response %+v; want 1 customer, 1 invoice and the negative amount rejected", got)

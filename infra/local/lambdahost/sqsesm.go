@@ -184,8 +184,8 @@ func (p *QueuePoller) process(ctx context.Context, url string, msgs []types.Mess
 			del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 		}
 	}
-	p.count(len(del), len(failed))
 	if len(del) == 0 {
+		p.count(0, len(failed))
 		return
 	}
 	// Not ctx: a processed batch must be deleted even while the host
@@ -195,10 +195,15 @@ func (p *QueuePoller) process(ctx context.Context, url string, msgs []types.Mess
 	out, err := p.api.DeleteMessageBatch(dctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: del})
 	switch {
 	case err != nil:
+		// They come back and are counted when deleted.
 		p.log.Warn("delete failed; processed messages will be delivered again", "messages", len(del), "err", err)
+		p.count(0, len(failed))
 	case len(out.Failed) > 0:
 		p.log.Warn("some deletes failed; those messages will be delivered again", "failed", len(out.Failed),
 			"code", aws.ToString(out.Failed[0].Code), "message", aws.ToString(out.Failed[0].Message))
+		p.count(len(del)-len(out.Failed), len(failed))
+	default:
+		p.count(len(del), len(failed))
 	}
 }
 
