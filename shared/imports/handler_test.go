@@ -54,7 +54,9 @@ func TestHandlePullFromERP(t *testing.T) {
 		{name: "since without a pull", req: Request{Tenant: "acme", Since: since, Files: []RequestFile{{Name: "a.csv", Content: "x"}}}, wantErr: "since is for a pull"},
 		{name: "a format with a pull", req: Request{Tenant: "acme", From: "erp", Format: "sap-fi"}, pull: pull, wantErr: "format is for files"},
 		{name: "the ERP fails", req: Request{Tenant: "acme", From: "erp"}, wantErr: "pull from the ERP: down",
-			pull: func(context.Context, time.Time) (Source, time.Time, error) { return Source{}, time.Time{}, errors.New("down") }},
+			pull: func(context.Context, time.Time) (Source, time.Time, error) {
+				return Source{}, time.Time{}, errors.New("down")
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
