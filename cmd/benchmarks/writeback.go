@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -22,6 +20,7 @@ import (
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	"github.com/recoup-dev/recoup/shared/writeback"
+	"github.com/recoup-dev/recoup/shared/writeback/writebacktest"
 )
 
 // The write-back bench: actions of every kind through the Deliverer, its
@@ -198,73 +197,22 @@ func cmpErr(first, err error) error {
 // wbDeliver runs the actions through d as the SQS consumer would, and
 // returns each action's time from its first delivery to confirmation.
 func wbDeliver(ctx context.Context, d *writeback.Deliverer, actions []erp.Action) ([]time.Duration, int, error) {
-	type delivery struct {
-		a        erp.Action
-		receives int
+	run, err := writebacktest.Drive(ctx, d, actions, writebacktest.Options{Workers: wbWorkers, MaxReceives: wbReceives,
+		TwiceEvery: 10, Timeout: 5 * time.Minute})
+	if err != nil {
+		return nil, 0, err
 	}
-	queue := make(chan delivery, 2*len(actions))
-	var pending sync.WaitGroup
-	for i, a := range actions {
-		pending.Add(1)
-		queue <- delivery{a: a, receives: 1}
-		if i%10 == 0 {
-			pending.Add(1)
-			queue <- delivery{a: a, receives: 1}
-		}
+	if n := run.Outcomes[writeback.Failed] + run.Outcomes[writeback.DeadLettered]; n > 0 {
+		return nil, 0, fmt.Errorf("write-back bench: %d deliveries ended failed or dead-lettered: %v", n, run.Outcomes)
 	}
-	var mu sync.Mutex
-	firstAt := map[string]time.Time{}
-	var lat []time.Duration
-	var failures []string
-	deliveries := 0
-	rng := rand.New(rand.NewPCG(7, 7))
-	for range wbWorkers {
-		go func() {
-			for dl := range queue {
-				mu.Lock()
-				if _, ok := firstAt[dl.a.Key]; !ok {
-					firstAt[dl.a.Key] = time.Now()
-				}
-				deliveries++
-				mu.Unlock()
-				got, err := d.Deliver(ctx, dl.a, writeback.Attempt{Final: dl.receives >= wbReceives})
-				mu.Lock()
-				switch got {
-				case writeback.Confirmed, writeback.Reconciled:
-					lat = append(lat, time.Since(firstAt[dl.a.Key]))
-				case writeback.Failed, writeback.DeadLettered:
-					failures = append(failures, fmt.Sprintf("%s %s: %v", dl.a.Kind, got, err))
-				}
-				backoff := time.Duration(5+rng.IntN(20)) * time.Millisecond
-				mu.Unlock()
-				var busy *writeback.InProgressError
-				if errors.As(err, &busy) {
-					backoff = busy.Wait
-				}
-				if got == writeback.Retry {
-					dl.receives++
-					go func() { time.Sleep(backoff); queue <- dl }()
-					continue
-				}
-				pending.Done()
-			}
-		}()
+	if len(run.Latency) < len(actions) {
+		return nil, 0, fmt.Errorf("write-back bench: %d of %d actions confirmed", len(run.Latency), len(actions))
 	}
-	done := make(chan struct{})
-	go func() { pending.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Minute):
-		return nil, 0, errors.New("write-back bench: deliveries did not settle in 5 minutes")
+	lat := make([]time.Duration, 0, len(run.Latency))
+	for _, l := range run.Latency {
+		lat = append(lat, l)
 	}
-	close(queue)
-	if len(failures) > 0 {
-		return nil, 0, fmt.Errorf("write-back bench: %d actions did not confirm, first: %s", len(failures), failures[0])
-	}
-	if len(lat) < len(actions) {
-		return nil, 0, fmt.Errorf("write-back bench: %d of %d actions confirmed", len(lat), len(actions))
-	}
-	return lat, deliveries, nil
+	return lat, run.Deliveries, nil
 }
 
 // wbActionsFor seeds 250 accounts and builds the bench's actions: holds,

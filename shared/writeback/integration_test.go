@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +20,7 @@ import (
 	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 	"github.com/recoup-dev/recoup/shared/writeback"
+	"github.com/recoup-dev/recoup/shared/writeback/writebacktest"
 )
 
 // TestIntegrationExactlyOnceUnderFaults is issue 7's "done when": 1,000
@@ -74,69 +71,14 @@ func TestIntegrationExactlyOnceUnderFaults(t *testing.T) {
 	// A queue as SQS keeps it: a failed delivery comes back after a
 	// backoff, up to maxReceives times; a tenth of the actions are queued
 	// twice.
-	const maxReceives, workers = 30, 8
-	type delivery struct {
-		a        erp.Action
-		receives int
+	run, err := writebacktest.Drive(ctx, d, actions, writebacktest.Options{Workers: 8, MaxReceives: 30, TwiceEvery: 10,
+		Timeout: 4 * time.Minute, Progress: func(at time.Duration, o map[writeback.Outcome]int) {
+			t.Logf("after %s: outcomes %v", at.Round(time.Second), o)
+		}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	queue := make(chan delivery, 2*len(actions))
-	var pending sync.WaitGroup
-	rng := rand.New(rand.NewPCG(7, 7))
-	for i, a := range actions {
-		pending.Add(1)
-		queue <- delivery{a: a, receives: 1}
-		if i%10 == 0 {
-			pending.Add(1)
-			queue <- delivery{a: a, receives: 1}
-		}
-	}
-	var mu sync.Mutex
-	outcomes := map[writeback.Outcome]int{}
-	confirmedAt := map[string]time.Duration{}
-	start := time.Now()
-	for range workers {
-		go func() {
-			for dl := range queue {
-				got, err := d.Deliver(ctx, dl.a, writeback.Attempt{Final: dl.receives >= maxReceives})
-				mu.Lock()
-				outcomes[got]++
-				if got == writeback.Confirmed || got == writeback.Reconciled {
-					confirmedAt[dl.a.Key] = time.Since(start)
-				}
-				backoff := time.Duration(5+rng.IntN(20)) * time.Millisecond
-				mu.Unlock()
-				// As the consumer does: a copy that found another delivery's
-				// lease comes back when it ends.
-				var busy *writeback.InProgressError
-				if errors.As(err, &busy) {
-					backoff = busy.Wait
-				}
-				if got == writeback.Retry {
-					dl.receives++
-					go func() { time.Sleep(backoff); queue <- dl }()
-					continue
-				}
-				pending.Done()
-			}
-		}()
-	}
-	done := make(chan struct{})
-	go func() { pending.Wait(); close(done) }()
-	for waiting := true; waiting; {
-		select {
-		case <-done:
-			waiting = false
-		case <-time.After(5 * time.Second):
-			mu.Lock()
-			t.Logf("after %s: outcomes %v", time.Since(start).Round(time.Second), outcomes)
-			mu.Unlock()
-			if time.Since(start) > 4*time.Minute {
-				t.Fatal("deliveries did not settle in 4 minutes")
-			}
-		}
-	}
-	close(queue)
-	elapsed := time.Since(start)
+	outcomes, elapsed := run.Outcomes, run.Took
 
 	// Every action confirmed.
 	wrong := map[string]int{}
@@ -226,13 +168,12 @@ func TestIntegrationExactlyOnceUnderFaults(t *testing.T) {
 			t.Errorf("no %s fault was injected: %v", k, stats.Faults)
 		}
 	}
-	var times []time.Duration
-	for _, v := range confirmedAt {
-		times = append(times, v)
+	var slowest time.Duration
+	for _, v := range run.Latency {
+		slowest = max(slowest, v)
 	}
-	slices.Sort(times)
-	t.Logf("%d actions in %s (%.0f/s); outcomes %v; faults %v; last confirmation at %s",
-		len(actions), elapsed.Round(time.Millisecond), float64(len(actions))/elapsed.Seconds(), outcomes, stats.Faults, times[len(times)-1].Round(time.Millisecond))
+	t.Logf("%d actions in %s (%.0f/s); outcomes %v; faults %v; slowest first delivery to confirmation %s",
+		len(actions), elapsed.Round(time.Millisecond), float64(len(actions))/elapsed.Seconds(), outcomes, stats.Faults, slowest.Round(time.Millisecond))
 }
 
 // portfolio seeds the simulator with 250 accounts of 4 invoices each and
