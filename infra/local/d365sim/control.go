@@ -1,12 +1,10 @@
 package d365sim
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
+
+	"github.com/recoup-dev/recoup/infra/local/simctl"
 )
 
 // control serves the simulator's own API under /_sim/. It has no
@@ -18,16 +16,15 @@ import (
 //	GET  /_sim/applied   {"<key>": records written with its marker}
 //	GET  /_sim/stats     {"requests":{"METHOD EntitySet":n},"faults":{"kind":n},"tokens":n}
 //	POST /_sim/reset     forget everything
+//
+// controlRoutes are the control endpoints and their methods.
+var controlRoutes = map[string]string{"/_sim/accounts": http.MethodPost, "/_sim/faults": http.MethodPost,
+	"/_sim/state": http.MethodGet, "/_sim/applied": http.MethodGet, "/_sim/stats": http.MethodGet,
+	"/_sim/reset": http.MethodPost}
+
 func (s *Server) control(w *recorder, r *http.Request) {
-	want := map[string]string{"/_sim/accounts": http.MethodPost, "/_sim/faults": http.MethodPost,
-		"/_sim/state": http.MethodGet, "/_sim/applied": http.MethodGet, "/_sim/stats": http.MethodGet,
-		"/_sim/reset": http.MethodPost}[r.URL.Path]
-	switch {
-	case want == "":
-		controlError(w, http.StatusNotFound, "no control endpoint %s: see /_sim/accounts, faults, state, applied, stats, reset", clip(r.URL.Path))
-		return
-	case r.Method != want:
-		controlError(w, http.StatusMethodNotAllowed, "%s is %s", r.URL.Path, want)
+	if !simctl.Route(w, r, controlRoutes) {
+		w.outcome = "control_error"
 		return
 	}
 	switch r.URL.Path {
@@ -43,13 +40,13 @@ func (s *Server) control(w *recorder, r *http.Request) {
 			controlError(w, http.StatusBadRequest, "%v", err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+		simctl.JSON(w, http.StatusOK, map[string]any{"accounts": out})
 	case "/_sim/faults":
 		s.controlFaults(w, r)
 	case "/_sim/state":
 		acct := r.URL.Query().Get("account")
 		if acct == "" {
-			writeJSON(w, http.StatusOK, s.State())
+			simctl.JSON(w, http.StatusOK, s.State())
 			return
 		}
 		company := r.URL.Query().Get("company")
@@ -61,14 +58,14 @@ func (s *Server) control(w *recorder, r *http.Request) {
 			controlError(w, http.StatusNotFound, "no customer %s in %s", clip(acct), clip(company))
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"customers": []Customer{c}})
+		simctl.JSON(w, http.StatusOK, map[string]any{"customers": []Customer{c}})
 	case "/_sim/applied":
-		writeJSON(w, http.StatusOK, s.Applied())
+		simctl.JSON(w, http.StatusOK, s.Applied())
 	case "/_sim/stats":
-		writeJSON(w, http.StatusOK, s.Stats())
+		simctl.JSON(w, http.StatusOK, s.Stats())
 	case "/_sim/reset":
 		s.Reset()
-		writeJSON(w, http.StatusOK, map[string]any{})
+		simctl.JSON(w, http.StatusOK, map[string]any{})
 	}
 }
 
@@ -90,19 +87,10 @@ func (s *Server) controlFaults(w *recorder, r *http.Request) {
 		return
 	}
 	f := Faults{Rate: in.Rate, Seed: in.Seed, Kinds: in.Kinds, RetryAfter: in.RetryAfter, Limit: in.Limit, Methods: in.Methods}
-	for _, d := range []struct {
-		name, text string
-		to         *time.Duration
-	}{{"slow", in.Slow, &f.Slow}, {"hang", in.Hang, &f.Hang}} {
-		if d.text == "" {
-			continue
-		}
-		v, err := time.ParseDuration(d.text)
-		if err != nil {
-			controlError(w, http.StatusBadRequest, "%s: %v", d.name, err)
-			return
-		}
-		*d.to = v
+	if err := simctl.Durations(map[string]string{"slow": in.Slow, "hang": in.Hang},
+		map[string]*time.Duration{"slow": &f.Slow, "hang": &f.Hang}); err != nil {
+		controlError(w, http.StatusBadRequest, "%v", err)
+		return
 	}
 	if err := s.SetFaults(f); err != nil {
 		controlError(w, http.StatusBadRequest, "%v", err)
@@ -111,21 +99,15 @@ func (s *Server) controlFaults(w *recorder, r *http.Request) {
 	s.mu.Lock()
 	f = s.faults
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, faultsWire{Rate: f.Rate, Seed: f.Seed, Kinds: f.Kinds, Slow: f.Slow.String(), Hang: f.Hang.String(),
+	simctl.JSON(w, http.StatusOK, faultsWire{Rate: f.Rate, Seed: f.Seed, Kinds: f.Kinds, Slow: f.Slow.String(), Hang: f.Hang.String(),
 		RetryAfter: f.RetryAfter, Limit: f.Limit, Methods: f.Methods})
 }
 
 // decodeControl refuses unknown fields, so a misspelt option fails loudly
 // instead of being ignored.
 func decodeControl(w *recorder, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("data after the JSON object")
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		controlError(w, http.StatusBadRequest, "body: %v", err)
+	if !simctl.Decode(w, r, v, maxBody) {
+		w.outcome = "control_error"
 		return false
 	}
 	return true
@@ -133,5 +115,5 @@ func decodeControl(w *recorder, r *http.Request, v any) bool {
 
 func controlError(w *recorder, status int, format string, args ...any) {
 	w.outcome = "control_error"
-	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
+	simctl.Error(w, status, format, args...)
 }

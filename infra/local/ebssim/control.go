@@ -1,12 +1,10 @@
 package ebssim
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
+
+	"github.com/recoup-dev/recoup/infra/local/simctl"
 )
 
 // control serves the simulator's own API under /_sim/. It has no
@@ -21,16 +19,15 @@ import (
 //	GET  /_sim/applied   {"<key>": objects created with it}
 //	GET  /_sim/stats     {"requests":{"alias/method":n},"faults":{"kind":n}}
 //	POST /_sim/reset     forget everything
+//
+// controlRoutes are the control endpoints and their methods.
+var controlRoutes = map[string]string{"/_sim/accounts": http.MethodPost, "/_sim/faults": http.MethodPost,
+	"/_sim/state": http.MethodGet, "/_sim/applied": http.MethodGet, "/_sim/stats": http.MethodGet,
+	"/_sim/reset": http.MethodPost}
+
 func (s *Server) control(w *recorder, r *http.Request) {
-	want := map[string]string{"/_sim/accounts": http.MethodPost, "/_sim/faults": http.MethodPost,
-		"/_sim/state": http.MethodGet, "/_sim/applied": http.MethodGet, "/_sim/stats": http.MethodGet,
-		"/_sim/reset": http.MethodPost}[r.URL.Path]
-	switch {
-	case want == "":
-		controlError(w, http.StatusNotFound, "no control endpoint %s: see /_sim/accounts, faults, state, applied, stats, reset", clip(r.URL.Path))
-		return
-	case r.Method != want:
-		controlError(w, http.StatusMethodNotAllowed, "%s is %s", r.URL.Path, want)
+	if !simctl.Route(w, r, controlRoutes) {
+		w.outcome = "control_error"
 		return
 	}
 	switch r.URL.Path {
@@ -46,13 +43,13 @@ func (s *Server) control(w *recorder, r *http.Request) {
 			controlError(w, http.StatusBadRequest, "%v", err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+		simctl.JSON(w, http.StatusOK, map[string]any{"accounts": out})
 	case "/_sim/faults":
 		s.controlFaults(w, r)
 	case "/_sim/state":
 		n := r.URL.Query().Get("account")
 		if n == "" {
-			writeJSON(w, http.StatusOK, map[string]any{"accounts": s.State()})
+			simctl.JSON(w, http.StatusOK, map[string]any{"accounts": s.State()})
 			return
 		}
 		a, found := s.Account(n)
@@ -60,14 +57,14 @@ func (s *Server) control(w *recorder, r *http.Request) {
 			controlError(w, http.StatusNotFound, "no account %s", clip(n))
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"accounts": []Account{a}})
+		simctl.JSON(w, http.StatusOK, map[string]any{"accounts": []Account{a}})
 	case "/_sim/applied":
-		writeJSON(w, http.StatusOK, s.Applied())
+		simctl.JSON(w, http.StatusOK, s.Applied())
 	case "/_sim/stats":
-		writeJSON(w, http.StatusOK, s.Stats())
+		simctl.JSON(w, http.StatusOK, s.Stats())
 	case "/_sim/reset":
 		s.Reset()
-		writeJSON(w, http.StatusOK, map[string]any{})
+		simctl.JSON(w, http.StatusOK, map[string]any{})
 	}
 }
 
@@ -86,19 +83,10 @@ func (s *Server) controlFaults(w *recorder, r *http.Request) {
 		return
 	}
 	f := Faults{Rate: in.Rate, Seed: in.Seed, Kinds: in.Kinds}
-	for _, d := range []struct {
-		name, text string
-		to         *time.Duration
-	}{{"slow", in.Slow, &f.Slow}, {"hang", in.Hang, &f.Hang}} {
-		if d.text == "" {
-			continue
-		}
-		v, err := time.ParseDuration(d.text)
-		if err != nil {
-			controlError(w, http.StatusBadRequest, "%s: %v", d.name, err)
-			return
-		}
-		*d.to = v
+	if err := simctl.Durations(map[string]string{"slow": in.Slow, "hang": in.Hang},
+		map[string]*time.Duration{"slow": &f.Slow, "hang": &f.Hang}); err != nil {
+		controlError(w, http.StatusBadRequest, "%v", err)
+		return
 	}
 	if err := s.SetFaults(f); err != nil {
 		controlError(w, http.StatusBadRequest, "%v", err)
@@ -107,20 +95,14 @@ func (s *Server) controlFaults(w *recorder, r *http.Request) {
 	s.mu.Lock()
 	f = s.faults
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, faultsWire{Rate: f.Rate, Seed: f.Seed, Kinds: f.Kinds, Slow: f.Slow.String(), Hang: f.Hang.String()})
+	simctl.JSON(w, http.StatusOK, faultsWire{Rate: f.Rate, Seed: f.Seed, Kinds: f.Kinds, Slow: f.Slow.String(), Hang: f.Hang.String()})
 }
 
 // decodeControl refuses unknown fields, so a misspelt option fails loudly
 // instead of being ignored.
 func decodeControl(w *recorder, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("data after the JSON object")
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		controlError(w, http.StatusBadRequest, "body: %v", err)
+	if !simctl.Decode(w, r, v, maxBody) {
+		w.outcome = "control_error"
 		return false
 	}
 	return true
@@ -128,5 +110,5 @@ func decodeControl(w *recorder, r *http.Request, v any) bool {
 
 func controlError(w *recorder, status int, format string, args ...any) {
 	w.outcome = "control_error"
-	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
+	simctl.Error(w, status, format, args...)
 }

@@ -45,6 +45,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/recoup-dev/recoup/infra/local/simctl"
 )
 
 // RESTHeader is the application context every service call carries and the
@@ -259,24 +261,14 @@ func (s *Server) logRequest(w *recorder, r *http.Request, took time.Duration) {
 	s.cfg.Log.Info("request", attrs...)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil { // only maps and strings are marshalled: cannot happen
-		status, b = http.StatusInternalServerError, []byte(`{"error":"encode answer"}`)
-	}
-	w.Header().Set("Content-Type", jsonType)
-	w.WriteHeader(status)
-	w.Write(b)
-}
-
 func (s *Server) writeFault(w *recorder, f *isgFault) {
 	w.outcome = f.code
-	writeJSON(w, f.status, f.body())
+	simctl.JSON(w, f.status, f.body())
 }
 
 func (s *Server) writeResult(w *recorder, r result) {
 	w.outcome = r.status
-	writeJSON(w, http.StatusOK, r.body())
+	simctl.JSON(w, http.StatusOK, r.body())
 }
 
 func methodNotAllowed(want string) *isgFault {
@@ -336,7 +328,7 @@ func (s *Server) login(w *recorder, r *http.Request) {
 	s.tokens[tok] = s.now().Add(s.cfg.TokenTTL)
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: tok, Path: "/", HttpOnly: true})
-	writeJSON(w, http.StatusOK, map[string]any{"response": map[string]any{"data": map[string]string{
+	simctl.JSON(w, http.StatusOK, map[string]any{"response": map[string]any{"data": map[string]string{
 		"accessToken": tok, "accessTokenName": tokenCookie, "ebsVersion": ebsVersion, "userName": s.cfg.User}}})
 }
 
@@ -358,7 +350,7 @@ func (s *Server) logout(w *recorder, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: "", Path: "/", MaxAge: -1})
-	writeJSON(w, http.StatusOK, map[string]any{"response": map[string]any{"data": map[string]string{"message": "logged out"}}})
+	simctl.JSON(w, http.StatusOK, map[string]any{"response": map[string]any{"data": map[string]string{"message": "logged out"}}})
 }
 
 // accepts reports whether an Accept header lists application/json.

@@ -13,20 +13,14 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/recoup-dev/recoup/infra/local/d365sim"
+	"github.com/recoup-dev/recoup/infra/local/simctl"
 )
 
 func main() {
@@ -47,19 +41,11 @@ func run() error {
 	level := flag.String("log-level", "info", "debug|info|warn|error")
 	flag.Parse()
 
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("-log-level: %w", err)
-	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-
-	host, _, err := net.SplitHostPort(*addr)
+	log, err := simctl.Logger(*level)
 	if err != nil {
-		return fmt.Errorf("-addr %q: %w", *addr, err)
+		return err
 	}
-	if host != "127.0.0.1" {
-		return fmt.Errorf("-addr %q: only 127.0.0.1 is allowed (the control API has no authentication)", *addr)
-	}
+
 	var types []string
 	for t := range strings.SplitSeq(*noteTypes, ",") {
 		if t = strings.TrimSpace(t); t != "" {
@@ -68,28 +54,5 @@ func run() error {
 	}
 	sim := d365sim.New(d365sim.Config{Tenant: *tenant, ClientID: *clientID, ClientSecret: *secret, Scope: *scope,
 		TokenTTL: *ttl, NoteTypes: types, Log: log})
-	l, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	log.Info("listening", "endpoint", "http://"+l.Addr().String())
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	log.Info("stopped")
-	return nil
+	return simctl.Serve(*addr, sim, log)
 }

@@ -10,19 +10,13 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/recoup-dev/recoup/infra/local/ebssim"
+	"github.com/recoup-dev/recoup/infra/local/simctl"
 )
 
 func main() {
@@ -45,43 +39,12 @@ func run() error {
 	level := flag.String("log-level", "info", "debug|info|warn|error")
 	flag.Parse()
 
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("-log-level: %w", err)
-	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-
-	host, _, err := net.SplitHostPort(*addr)
+	log, err := simctl.Logger(*level)
 	if err != nil {
-		return fmt.Errorf("-addr %q: %w", *addr, err)
+		return err
 	}
-	if host != "127.0.0.1" {
-		return fmt.Errorf("-addr %q: only 127.0.0.1 is allowed (the control API has no authentication)", *addr)
-	}
+
 	sim := ebssim.New(ebssim.Config{User: *user, Password: *password, TokenTTL: *ttl, Log: log,
 		Context: ebssim.RESTHeader{Responsibility: *resp, RespApplication: *app, SecurityGroup: *group, NLSLanguage: *lang, OrgID: *org}})
-	l, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	log.Info("listening", "endpoint", "http://"+l.Addr().String())
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	log.Info("stopped")
-	return nil
+	return simctl.Serve(*addr, sim, log)
 }
