@@ -113,14 +113,14 @@ func (e *erpDemo) approveHolds(ctx context.Context) (int, error) {
 	for _, r := range holds {
 		body, _ := json.Marshal(approval.DecisionBody{Tenant: string(e.tenant), Verdict: "approved", By: "demo-collector",
 			Note: "Approved in the demo: the customer is past the hold step of its sequence."})
-		req := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/approvals/" + r.ID + "/decision", Body: string(body),
-			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: http.MethodPost, Path: "/approvals/" + r.ID + "/decision"}}}
+		req := events.APIGatewayProxyRequest{HTTPMethod: http.MethodPost, Path: "/approvals/" + r.ID + "/decision",
+			Resource: "/approvals/{id}/decision", PathParameters: map[string]string{"id": r.ID}, Body: string(body)}
 		payload, _ := json.Marshal(req)
 		out, err := e.lambda.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("approve"), Payload: payload})
 		if err != nil {
 			return 0, fmt.Errorf("approve %s: %w", r.ID, err)
 		}
-		var resp events.APIGatewayV2HTTPResponse
+		var resp events.APIGatewayProxyResponse
 		if out.FunctionError != nil || json.Unmarshal(out.Payload, &resp) != nil || resp.StatusCode != http.StatusOK {
 			return 0, fmt.Errorf("approve %s: %s", r.ID, clipText(string(out.Payload), 300))
 		}

@@ -1,10 +1,24 @@
-// Command approve is the collectors' approval API behind API Gateway (HTTP
-// API, payload 2.0): it lists the approvals waiting in a tenant and applies
-// a collector's verdict, resuming the waiting execution. See shared/approval.
+// Command approve is the collectors' approval API behind an API Gateway REST
+// API (Lambda proxy integration): it lists the approvals waiting in a tenant
+// and applies a collector's verdict, resuming the waiting execution. See
+// shared/approval.
+//
+// Besides the variables functions/internal/wire reads, it takes:
+//
+//	RECOUP_API_AUTH  "cognito" behind the Cognito user pool authorizer: the
+//	                 tenant is the ID token's custom:tenant claim and a
+//	                 request naming another is refused (403). Unset on the
+//	                 local stack, where no authorizer runs: the tenant is the
+//	                 one the request names. Any other value fails the cold
+//	                 start, so a typo cannot fall back to trusting the client.
+//	RECOUP_TENANT    with cognito, the one tenant the API serves (a token of
+//	                 any other is refused, 403); unset, any tenant. The
+//	                 local stack ignores it.
 package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -14,6 +28,7 @@ import (
 	"github.com/recoup-dev/recoup/shared/approval"
 	"github.com/recoup-dev/recoup/shared/approval/sfn"
 	"github.com/recoup-dev/recoup/shared/cycle"
+	"github.com/recoup-dev/recoup/shared/ledger"
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
 )
 
@@ -28,6 +43,11 @@ func main() {
 }
 
 func build(ctx context.Context, log *slog.Logger) (*approval.API, error) {
+	// Before any AWS call, so a misconfigured deployment fails at once.
+	tenantOf, err := tenantFunc(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	env, err := wire.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -63,6 +83,31 @@ func build(ctx context.Context, log *slog.Logger) (*approval.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Log = log
+	api.Log, api.TenantOf = log, tenantOf
 	return api, nil
+}
+
+// tenantClaim is the ID token claim the deployment's user pool keeps the
+// collector's tenant in.
+const tenantClaim = "custom:tenant"
+
+// tenantFunc chooses how a request's tenant is found, from RECOUP_API_AUTH
+// and RECOUP_TENANT (see the package comment). Empty counts as unset, as
+// wire reads variables.
+func tenantFunc(getenv func(string) string) (approval.TenantFunc, error) {
+	switch auth := getenv("RECOUP_API_AUTH"); auth {
+	case "":
+		return approval.TenantFromRequest, nil
+	case "cognito":
+		only := ledger.TenantID(getenv("RECOUP_TENANT"))
+		if only == "" {
+			return approval.TenantFromClaims(tenantClaim), nil
+		}
+		if err := only.Validate(); err != nil {
+			return nil, fmt.Errorf("RECOUP_TENANT must be a tenant id: %w", err)
+		}
+		return approval.TenantFromClaims(tenantClaim, only), nil
+	default:
+		return nil, fmt.Errorf("RECOUP_API_AUTH is %q: want \"cognito\" (behind the Cognito authorizer) or unset (the local stack)", auth)
+	}
 }

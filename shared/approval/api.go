@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -24,17 +25,13 @@ const MaxRequestBytes = 64 << 10
 
 // TenantFunc says which tenant an API request acts for. named is the tenant
 // the request itself names (?tenant= or the body's "tenant"), "" when it
-// names none.
-//
-// This is the seam for the authorizer: once API Gateway verifies the
-// collector's JWT (the CDK issue), the tenant must come from its claims
-// (req.RequestContext.Authorizer.JWT.Claims) and a different named tenant be
-// refused, because a client must not pick its tenant.
-type TenantFunc func(req events.APIGatewayV2HTTPRequest, named string) (ledger.TenantID, error)
+// names none. An error is a *FieldError (400) or a *ForbiddenError (403).
+type TenantFunc func(req events.APIGatewayProxyRequest, named string) (ledger.TenantID, error)
 
-// TenantFromRequest trusts the tenant the request names. Interim: see
-// TenantFunc.
-func TenantFromRequest(_ events.APIGatewayV2HTTPRequest, named string) (ledger.TenantID, error) {
+// TenantFromRequest trusts the tenant the request names. It is for the local
+// stack, where no authorizer runs; a deployment uses TenantFromClaims, since
+// a client must not pick its tenant.
+func TenantFromRequest(_ events.APIGatewayProxyRequest, named string) (ledger.TenantID, error) {
 	if named == "" {
 		return "", invalid("tenant", "is required")
 	}
@@ -45,15 +42,96 @@ func TenantFromRequest(_ events.APIGatewayV2HTTPRequest, named string) (ledger.T
 	return t, nil
 }
 
-// API is the collectors' approval API behind API Gateway (HTTP API, payload
-// format 2.0):
+// ErrForbidden: the caller may not act for the tenant (a *ForbiddenError
+// says why).
+var ErrForbidden = errors.New("approval: forbidden")
+
+// ForbiddenError refuses a caller the tenant it asks for. Field names the
+// request field at fault, "" when the caller's token is. Problems name the
+// claim but never quote tenant ids or claim values.
+type ForbiddenError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ForbiddenError) Error() string { return "approval: forbidden: " + e.message() }
+
+// message is what the response says: the problem, after the field if any.
+func (e *ForbiddenError) message() string {
+	if e.Field == "" {
+		return e.Problem
+	}
+	return e.Field + ": " + e.Problem
+}
+
+// Unwrap makes errors.Is(err, ErrForbidden) true.
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
+
+func forbidden(field, problem string) *ForbiddenError {
+	return &ForbiddenError{Field: field, Problem: problem}
+}
+
+// TenantFromClaims takes the tenant from claim (the deployment's is
+// "custom:tenant") of the ID token API Gateway's Cognito user pool authorizer
+// verified, which a REST API passes in req.RequestContext.Authorizer["claims"].
+// A request may still name a tenant, but only the claim's. If only lists
+// tenants the API serves those alone: a deployment serves its own tenant, so
+// a valid token from a user pool shared with other tenants is refused too.
+//
+// Every refusal is 403, never 401: the authorizer answers 401 itself before
+// the function runs, so a request that reaches it without the claim is
+// authenticated yet not entitled to a tenant (or the route lacks the
+// authorizer), and another token would not help.
+func TenantFromClaims(claim string, only ...ledger.TenantID) TenantFunc {
+	return func(req events.APIGatewayProxyRequest, named string) (ledger.TenantID, error) {
+		t, err := claimedTenant(req, claim)
+		if err != nil {
+			return "", err
+		}
+		if len(only) > 0 && !slices.Contains(only, t) {
+			return "", forbidden("", "the caller's tenant is not served by this API")
+		}
+		if named != "" && named != string(t) {
+			return "", forbidden("tenant", "is not the caller's tenant")
+		}
+		return t, nil
+	}
+}
+
+// claimedTenant reads the tenant claim. Claims arrive as strings; the
+// map[string]string case covers requests built in Go rather than decoded
+// from API Gateway's JSON.
+func claimedTenant(req events.APIGatewayProxyRequest, claim string) (ledger.TenantID, error) {
+	var value any
+	switch claims := req.RequestContext.Authorizer["claims"].(type) {
+	case map[string]any:
+		value = claims[claim]
+	case map[string]string:
+		value = claims[claim]
+	default:
+		return "", forbidden("", "the request carries no authorizer claims")
+	}
+	s, _ := value.(string)
+	if s == "" {
+		return "", forbidden("", "the caller's token has no "+claim+" claim")
+	}
+	t := ledger.TenantID(s)
+	if t.Validate() != nil {
+		return "", forbidden("", "the caller's "+claim+" claim is not a tenant id")
+	}
+	return t, nil
+}
+
+// API is the collectors' approval API behind an API Gateway REST API (Lambda
+// proxy integration, payload format 1.0):
 //
 //	GET  /approvals?tenant=T[&limit=n][&after=cursor]  pending requests, oldest first
 //	GET  /approvals/{id}?tenant=T                      one request
 //	POST /approvals/{id}/decision                      body {tenant, verdict, by, note, draft: {subject, body}}
 //
 // Status codes: 200 with the request (or page), 400 for a malformed
-// request (the body names the field), 404 no such approval or route, 405,
+// request (the body names the field), 403 the caller may not act for the
+// tenant (see TenantFromClaims), 404 no such approval or route, 405,
 // 409 already decided otherwise (the body holds the verdict), 410 the
 // execution no longer waits, 413 body too large, 422 the edited draft fails
 // the guardrails (the body lists the violations), 503 a dependency is busy
@@ -64,7 +142,8 @@ type API struct {
 	Log      *slog.Logger
 }
 
-// NewAPI returns the API over svc, taking the tenant from the request.
+// NewAPI returns the API over svc, taking the tenant from the request
+// (TenantFromRequest); set TenantOf behind an authorizer.
 func NewAPI(svc *Service) (*API, error) {
 	if svc == nil {
 		return nil, errors.New("approval: nil service")
@@ -74,10 +153,10 @@ func NewAPI(svc *Service) (*API, error) {
 
 // Handle serves one API Gateway request. It never returns an error: every
 // failure is a response.
-func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	method := req.RequestContext.HTTP.Method
+func (a *API) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	method := req.HTTPMethod
 	id, action, ok := routeOf(req)
-	var resp events.APIGatewayV2HTTPResponse
+	var resp events.APIGatewayProxyResponse
 	switch {
 	case !ok:
 		resp = reply(http.StatusNotFound, errorBody{Error: "no such route"})
@@ -100,11 +179,12 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 }
 
 // routeOf finds the route in the path, wherever the API is mounted (a stage
-// or base path may come first).
-func routeOf(req events.APIGatewayV2HTTPRequest) (id, action string, ok bool) {
-	path := req.RawPath
+// or base path may come first: requestContext.path, the fallback, holds the
+// stage).
+func routeOf(req events.APIGatewayProxyRequest) (id, action string, ok bool) {
+	path := req.Path
 	if path == "" {
-		path = req.RequestContext.HTTP.Path
+		path = req.RequestContext.Path
 	}
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i := len(segs) - 1; i >= 0 && i >= len(segs)-3; i-- {
@@ -124,7 +204,7 @@ func routeOf(req events.APIGatewayV2HTTPRequest) (id, action string, ok bool) {
 	return "", "", false
 }
 
-func (a *API) list(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+func (a *API) list(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	q := req.QueryStringParameters
 	tenant, err := a.TenantOf(req, q["tenant"])
 	if err != nil {
@@ -143,7 +223,7 @@ func (a *API) list(ctx context.Context, req events.APIGatewayV2HTTPRequest) even
 	return reply(http.StatusOK, page)
 }
 
-func (a *API) one(ctx context.Context, req events.APIGatewayV2HTTPRequest, id string) events.APIGatewayV2HTTPResponse {
+func (a *API) one(ctx context.Context, req events.APIGatewayProxyRequest, id string) events.APIGatewayProxyResponse {
 	tenant, err := a.TenantOf(req, req.QueryStringParameters["tenant"])
 	if err != nil {
 		return a.failure(err)
@@ -155,7 +235,7 @@ func (a *API) one(ctx context.Context, req events.APIGatewayV2HTTPRequest, id st
 	return reply(http.StatusOK, r)
 }
 
-func (a *API) decide(ctx context.Context, req events.APIGatewayV2HTTPRequest, id string) events.APIGatewayV2HTTPResponse {
+func (a *API) decide(ctx context.Context, req events.APIGatewayProxyRequest, id string) events.APIGatewayProxyResponse {
 	body := []byte(req.Body)
 	if req.IsBase64Encoded {
 		var err error
@@ -271,14 +351,19 @@ type errorBody struct {
 }
 
 // failure maps a service error to its response. Only 500s are logged with
-// their error, which names ids, never texts.
-func (a *API) failure(err error) events.APIGatewayV2HTTPResponse {
+// their error, which names ids, never texts, and 403s with their reason, so a
+// misconfigured authorizer shows in the logs rather than only to the client.
+func (a *API) failure(err error) events.APIGatewayProxyResponse {
 	var fe *FieldError
+	var fb *ForbiddenError
 	var ge *GuardrailError
 	var de *DecidedError
 	switch {
 	case errors.As(err, &fe):
 		return reply(http.StatusBadRequest, errorBody{Error: fe.Field + ": " + fe.Problem, Field: fe.Field})
+	case errors.As(err, &fb):
+		a.Log.Warn("approval api refused", "field", fb.Field, "reason", fb.Problem)
+		return reply(http.StatusForbidden, errorBody{Error: fb.message(), Field: fb.Field})
 	case errors.Is(err, ErrNotFound):
 		return reply(http.StatusNotFound, errorBody{Error: "no such approval"})
 	case errors.As(err, &de):
@@ -300,12 +385,12 @@ func (a *API) failure(err error) events.APIGatewayV2HTTPResponse {
 	return reply(http.StatusInternalServerError, errorBody{Error: "internal error"})
 }
 
-func reply(status int, body any) events.APIGatewayV2HTTPResponse {
+func reply(status int, body any) events.APIGatewayProxyResponse {
 	b, err := json.Marshal(body)
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
 	}
-	return events.APIGatewayV2HTTPResponse{
+	return events.APIGatewayProxyResponse{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"},
 		Body:       string(b),

@@ -21,11 +21,19 @@ import (
 	"github.com/recoup-dev/recoup/shared/ledger"
 )
 
-func request(method, path string, query map[string]string, body string) events.APIGatewayV2HTTPRequest {
-	return events.APIGatewayV2HTTPRequest{
-		RawPath: path, QueryStringParameters: query, Body: body,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path}},
+// request is what a REST API's Lambda proxy integration passes: the
+// resource template and path parameters as well as the actual path, which
+// the API routes on.
+func request(method, path string, query map[string]string, body string) events.APIGatewayProxyRequest {
+	req := events.APIGatewayProxyRequest{HTTPMethod: method, Path: path, QueryStringParameters: query, Body: body}
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if len(segs) >= 2 && segs[0] == "approvals" {
+		req.PathParameters = map[string]string{"id": segs[1]}
+		req.Resource = "/approvals/{id}" + strings.TrimPrefix(path, "/approvals/"+segs[1])
+	} else {
+		req.Resource = path
 	}
+	return req
 }
 
 type apiFixture struct {
@@ -48,7 +56,7 @@ func newAPI(t *testing.T) *apiFixture {
 	return &apiFixture{fixture: f, api: api, logs: logs}
 }
 
-func (a *apiFixture) do(t *testing.T, req events.APIGatewayV2HTTPRequest) (int, map[string]any, events.APIGatewayV2HTTPResponse) {
+func (a *apiFixture) do(t *testing.T, req events.APIGatewayProxyRequest) (int, map[string]any, events.APIGatewayProxyResponse) {
 	t.Helper()
 	resp, err := a.api.Handle(context.Background(), req)
 	if err != nil {
@@ -116,13 +124,13 @@ func TestAPIStatusCodes(t *testing.T) {
 	tests := []struct {
 		name   string
 		setup  func(t *testing.T, a *apiFixture, id string)
-		req    func(id string) events.APIGatewayV2HTTPRequest
+		req    func(id string) events.APIGatewayProxyRequest
 		status int
 		field  string // named in a 400
 		want   string // in the body
 	}{
 		{name: "approve", req: decision(approve), status: 200, want: `"resumed":true`},
-		{name: "approve, base64 body", req: func(id string) events.APIGatewayV2HTTPRequest {
+		{name: "approve, base64 body", req: func(id string) events.APIGatewayProxyRequest {
 			r := decision(approve)(id)
 			r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(approve)), true
 			return r
@@ -151,18 +159,18 @@ func TestAPIStatusCodes(t *testing.T) {
 		{name: "trailing data", req: decision(approve + `{}`), status: 400, field: "body"},
 		{name: "too large", req: decision(`{"note":"` + strings.Repeat("a", approval.MaxRequestBytes) + `"}`), status: 413},
 		{name: "another tenant's approval", req: decision(`{"tenant":"other","verdict":"approved","by":"col-7"}`), status: 404},
-		{name: "unknown approval", req: func(string) events.APIGatewayV2HTTPRequest { return decision(approve)(approval.IDOf("nope")) }, status: 404},
-		{name: "malformed id", req: func(string) events.APIGatewayV2HTTPRequest { return decision(approve)("ZZ") }, status: 400, field: "id"},
-		{name: "list without a tenant", req: func(string) events.APIGatewayV2HTTPRequest {
+		{name: "unknown approval", req: func(string) events.APIGatewayProxyRequest { return decision(approve)(approval.IDOf("nope")) }, status: 404},
+		{name: "malformed id", req: func(string) events.APIGatewayProxyRequest { return decision(approve)("ZZ") }, status: 400, field: "id"},
+		{name: "list without a tenant", req: func(string) events.APIGatewayProxyRequest {
 			return request(http.MethodGet, "/approvals", nil, "")
 		}, status: 400, field: "tenant"},
-		{name: "list with a bad limit", req: func(string) events.APIGatewayV2HTTPRequest {
+		{name: "list with a bad limit", req: func(string) events.APIGatewayProxyRequest {
 			return request(http.MethodGet, "/approvals", map[string]string{"tenant": "acme", "limit": "many"}, "")
 		}, status: 400, field: "limit"},
-		{name: "GET the decision", req: func(id string) events.APIGatewayV2HTTPRequest {
+		{name: "GET the decision", req: func(id string) events.APIGatewayProxyRequest {
 			return request(http.MethodGet, "/approvals/"+id+"/decision", nil, "")
 		}, status: 405},
-		{name: "no such route", req: func(string) events.APIGatewayV2HTTPRequest {
+		{name: "no such route", req: func(string) events.APIGatewayProxyRequest {
 			return request(http.MethodGet, "/invoices", nil, "")
 		}, status: 404},
 	}
@@ -201,8 +209,8 @@ func TestAPIStatusCodes(t *testing.T) {
 	}
 }
 
-func decision(body string) func(id string) events.APIGatewayV2HTTPRequest {
-	return func(id string) events.APIGatewayV2HTTPRequest {
+func decision(body string) func(id string) events.APIGatewayProxyRequest {
+	return func(id string) events.APIGatewayProxyRequest {
 		return request(http.MethodPost, "/approvals/"+id+"/decision", nil, body)
 	}
 }
@@ -217,27 +225,134 @@ func decided(body string) func(t *testing.T, a *apiFixture, id string) {
 	}
 }
 
-func TestAPITenantSeam(t *testing.T) {
+// claims is the request context a REST API's Cognito authorizer passes,
+// decoded as the Lambda runtime decodes it.
+func claims(c map[string]any) map[string]any { return map[string]any{"claims": c} }
+
+func TestTenantFromClaims(t *testing.T) {
+	acme := claims(map[string]any{"custom:tenant": "acme", "sub": "u-1"})
+	tests := []struct {
+		name       string
+		authorizer map[string]any
+		only       []ledger.TenantID
+		req        func(id string) events.APIGatewayProxyRequest
+		status     int
+		field      string // named in a 403
+		wantID     bool   // the body is the registered approval
+	}{
+		{name: "claim, no named tenant: the claim's", authorizer: acme, req: get(""), status: 200, wantID: true},
+		{name: "claim and the same named tenant", authorizer: acme, req: get("acme"), status: 200, wantID: true},
+		{name: "claim, decision naming the same tenant", authorizer: acme,
+			req: decision(`{"tenant":"acme","verdict":"approved","by":"col-7"}`), status: 200, wantID: true},
+		{name: "claim, decision naming no tenant", authorizer: acme,
+			req: decision(`{"verdict":"approved","by":"col-7"}`), status: 200, wantID: true},
+		{name: "claims as strings", authorizer: map[string]any{"claims": map[string]string{"custom:tenant": "acme"}}, req: get(""), status: 200, wantID: true},
+		{name: "named tenant differs", authorizer: acme, req: get("other"), status: 403, field: "tenant"},
+		{name: "body's tenant differs", authorizer: acme,
+			req: decision(`{"tenant":"other","verdict":"approved","by":"col-7"}`), status: 403, field: "tenant"},
+		{name: "another tenant's approval", authorizer: claims(map[string]any{"custom:tenant": "other"}), req: get(""), status: 404},
+		{name: "no authorizer", req: get(""), status: 403},
+		{name: "no claims", authorizer: map[string]any{"principalId": "u-1"}, req: get(""), status: 403},
+		{name: "no tenant claim", authorizer: claims(map[string]any{"sub": "u-1"}), req: get(""), status: 403},
+		{name: "empty tenant claim", authorizer: claims(map[string]any{"custom:tenant": ""}), req: get(""), status: 403},
+		{name: "tenant claim not a string", authorizer: claims(map[string]any{"custom:tenant": 7}), req: get(""), status: 403},
+		{name: "tenant claim not a tenant id", authorizer: claims(map[string]any{"custom:tenant": "acme#x"}), req: get("acme#x"), status: 403},
+		{name: "restricted, the tenant", authorizer: acme, only: []ledger.TenantID{"acme"}, req: get(""), status: 200, wantID: true},
+		{name: "restricted, another tenant", authorizer: claims(map[string]any{"custom:tenant": "other"}), only: []ledger.TenantID{"acme"},
+			req: get("other"), status: 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAPI(t)
+			r := a.register(t, "acme", "token-1")
+			a.api.TenantOf = approval.TenantFromClaims("custom:tenant", tc.only...)
+			req := tc.req(r.ID)
+			req.RequestContext.Authorizer = tc.authorizer
+			status, body, resp := a.do(t, req)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %s", status, tc.status, resp.Body)
+			}
+			if got, _ := body["field"].(string); got != tc.field {
+				t.Errorf("field %q, want %q: %s", got, tc.field, resp.Body)
+			}
+			if tc.wantID && body["id"] != r.ID {
+				t.Errorf("body %s, want approval %s", resp.Body, r.ID)
+			}
+			if status == 403 && !strings.Contains(a.logs.String(), `"msg":"approval api refused"`) {
+				t.Errorf("a refusal without its reason in the logs:\n%s", a.logs.String())
+			}
+		})
+	}
+}
+
+func TestTenantFromClaimsListsTheClaimsTenant(t *testing.T) {
 	a := newAPI(t)
-	r := a.register(t, "acme", "token-1")
-	// As the authorizer will: the tenant comes from the claims, and a
-	// request naming another is refused.
-	a.api.TenantOf = func(req events.APIGatewayV2HTTPRequest, named string) (ledger.TenantID, error) {
-		claim := req.RequestContext.Authorizer.JWT.Claims["custom:tenant"]
-		if named != "" && named != claim {
-			return "", &approval.FieldError{Field: "tenant", Problem: "is not the caller's tenant"}
+	mine := a.register(t, "acme", "token-1")
+	a.register(t, "other", "token-2")
+	a.api.TenantOf = approval.TenantFromClaims("custom:tenant")
+	req := request(http.MethodGet, "/approvals", nil, "")
+	req.RequestContext.Authorizer = claims(map[string]any{"custom:tenant": "acme"})
+	status, body, resp := a.do(t, req)
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, resp.Body)
+	}
+	var ids []string
+	for _, r := range body["approvals"].([]any) {
+		ids = append(ids, r.(map[string]any)["id"].(string))
+	}
+	if diff := cmp.Diff([]string{mine.ID}, ids); diff != "" {
+		t.Errorf("listed (-want +got):\n%s", diff)
+	}
+}
+
+func TestTenantFromClaimsReturns(t *testing.T) {
+	of := approval.TenantFromClaims("custom:tenant", "acme")
+	tests := []struct {
+		name   string
+		claims map[string]any
+		named  string
+		want   ledger.TenantID
+		err    *approval.ForbiddenError
+	}{
+		{name: "the claim's", claims: map[string]any{"custom:tenant": "acme"}, want: "acme"},
+		{name: "named the claim's", claims: map[string]any{"custom:tenant": "acme"}, named: "acme", want: "acme"},
+		{name: "named another", claims: map[string]any{"custom:tenant": "acme"}, named: "other",
+			err: &approval.ForbiddenError{Field: "tenant", Problem: "is not the caller's tenant"}},
+		{name: "no claim", claims: map[string]any{}, err: &approval.ForbiddenError{Problem: "the caller's token has no custom:tenant claim"}},
+		{name: "not served", claims: map[string]any{"custom:tenant": "other"}, err: &approval.ForbiddenError{Problem: "the caller's tenant is not served by this API"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var req events.APIGatewayProxyRequest
+			req.RequestContext.Authorizer = claims(tc.claims)
+			got, err := of(req, tc.named)
+			if got != tc.want {
+				t.Errorf("tenant %q, want %q", got, tc.want)
+			}
+			if tc.err == nil {
+				if err != nil {
+					t.Errorf("error %v", err)
+				}
+				return
+			}
+			var fe *approval.ForbiddenError
+			if !errors.As(err, &fe) || !errors.Is(err, approval.ErrForbidden) {
+				t.Fatalf("error %v (%T), want a *ForbiddenError", err, err)
+			}
+			if diff := cmp.Diff(tc.err, fe); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func get(tenant string) func(id string) events.APIGatewayProxyRequest {
+	return func(id string) events.APIGatewayProxyRequest {
+		var q map[string]string
+		if tenant != "" {
+			q = map[string]string{"tenant": tenant}
 		}
-		return ledger.TenantID(claim), nil
-	}
-	req := request(http.MethodGet, "/approvals/"+r.ID, nil, "")
-	req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"custom:tenant": "acme"}}}
-	if status, body, _ := a.do(t, req); status != 200 || body["id"] != r.ID {
-		t.Errorf("with the claim: %d %v", status, body)
-	}
-	req.QueryStringParameters = map[string]string{"tenant": "other"}
-	if status, body, _ := a.do(t, req); status != 400 || body["field"] != "tenant" {
-		t.Errorf("naming another tenant: %d %v", status, body)
+		return request(http.MethodGet, "/approvals/"+id, q, "")
 	}
 }
 

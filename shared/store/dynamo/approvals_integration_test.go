@@ -86,9 +86,9 @@ func (a *approvalsAPI) register(t *testing.T, tenant ledger.TenantID, token stri
 
 func (a *approvalsAPI) post(t *testing.T, id, body string) (int, map[string]any) {
 	t.Helper()
-	resp, err := a.api.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
-		RawPath: "/approvals/" + id + "/decision", Body: body,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: http.MethodPost}},
+	resp, err := a.api.Handle(context.Background(), events.APIGatewayProxyRequest{
+		HTTPMethod: http.MethodPost, Path: "/approvals/" + id + "/decision", Body: body,
+		Resource: "/approvals/{id}/decision", PathParameters: map[string]string{"id": id},
 	})
 	if err != nil {
 		t.Fatal(err)
