@@ -28,6 +28,7 @@ func main() {
 		Limit:      wire.Must(limit(env)),
 		Machine:    env.Getenv("RECOUP_CYCLE_STATE_MACHINE"),
 		Now:        env.Now,
+		Log:        env.Log,
 	}
 	lambda.Start(l.List)
 }

@@ -447,3 +447,25 @@ func TestEffective(t *testing.T) {
 		t.Errorf("restrictions (-want +got):\n%s", diff)
 	}
 }
+
+func TestRestricts(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   Event
+		want bool
+	}{
+		{"a grant", grant("g", tel, SMS, SourceApplication, 0), false},
+		{"SMS STOP", stop("r", tel, 0, SMS), true},
+		{"email unsubscribe", stop("r", mail, 0), true},
+		{"written cease", Cease{ID: "c", Tenant: "acme", Customer: "C1", Written: true, At: at(0)}, true},
+		{"refused medium", MediumRefused{ID: "m", Tenant: "acme", Address: mail, Channel: Email, At: at(0)}, true},
+		{"an event that does not expand", Cease{ID: "", Tenant: "acme", Customer: "C1", At: at(0)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Restricts(tt.ev); got != tt.want {
+				t.Errorf("Restricts = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -296,3 +296,20 @@ func clip(s string) string {
 	}
 	return s[:cut]
 }
+
+// Restricts reports whether ev restricts contact on some address and
+// channel (a revocation, a cease request, a refused medium): what the
+// deployment's opt-out alarm counts. An event that does not expand
+// restricts nothing.
+func Restricts(ev Event) bool {
+	entries, err := ev.expand()
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Kind.Restriction() {
+			return true
+		}
+	}
+	return false
+}

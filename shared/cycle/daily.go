@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,10 @@ type Lister struct {
 	// Budget is the items' bytes (0: DailyBudget).
 	Budget int
 	Now    func() time.Time
+	// Log, when set, gets one "worklist built" line per list with the
+	// model's drift (drift_level, drift_psi: the largest PSI of the score
+	// and the inputs), which the deployment's drift alarm reads.
+	Log *slog.Logger
 }
 
 // List builds the day's worklist.
@@ -174,6 +179,14 @@ func (l *Lister) List(ctx context.Context, in DailyInput) (DailyList, error) {
 		out.Items = append(out.Items, item)
 	}
 	out.Count = len(out.Items)
+	if l.Log != nil {
+		psi := wl.Drift.Score.PSI
+		if len(wl.Drift.Columns) > 0 {
+			psi = max(psi, wl.Drift.Columns[0].PSI)
+		}
+		l.Log.Info("worklist built", "tenant", string(in.Tenant), "model", version, "count", out.Count, "left", out.Left,
+			"waiting", out.Waiting, "drift_level", wl.Drift.Level.String(), "drift_psi", psi, "drift_alarm", out.Drift)
+	}
 	return out, nil
 }
 

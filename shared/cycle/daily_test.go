@@ -1,8 +1,10 @@
 package cycle
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -109,13 +111,26 @@ func TestLister(t *testing.T) {
 	for _, c := range b.Customers {
 		segment[c.ID] = c.Segment
 	}
+	var logged bytes.Buffer
 	l := &Lister{Ledger: batchLedger{b}, Engagement: noEngagement{}, Models: fixedModel{m}, Profiles: profiles{prof},
-		Now: func() time.Time { return end }}
+		Now: func() time.Time { return end }, Log: slog.New(slog.NewJSONHandler(&logged, nil))}
 	at := end.Add(9 * time.Hour)
 	got, err := l.List(context.Background(), DailyInput{Tenant: "acme", AsOf: at})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The deployment's drift alarm reads this line (infra/cdk).
+	var line struct {
+		Msg        string   `json:"msg"`
+		Count      int      `json:"count"`
+		DriftLevel string   `json:"drift_level"`
+		DriftPSI   *float64 `json:"drift_psi"`
+	}
+	if err := json.Unmarshal(logged.Bytes(), &line); err != nil || line.Msg != "worklist built" || line.Count != got.Count ||
+		line.DriftLevel == "" || line.DriftPSI == nil {
+		t.Errorf("log line %q (%v): want one \"worklist built\" with the count, drift_level and drift_psi", logged.String(), err)
+	}
+	l.Log = nil
 	if got.Count != len(open) || len(got.Items) != len(open) || got.Left != 0 || got.Model != "v1" {
 		t.Fatalf("%d items (count %d, left %d, model %s), want all %d open customers", len(got.Items), got.Count, got.Left, got.Model, len(open))
 	}

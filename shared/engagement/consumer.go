@@ -398,8 +398,14 @@ func (c *Consumer) record(ctx context.Context, rec lambdaevents.KinesisEventReco
 		err = c.Store.Commit(ctx, claim, st, fx)
 		switch {
 		case err == nil:
+			optOuts := 0
+			for _, ce := range fx.Consent {
+				if consent.Restricts(ce) {
+					optOuts++
+				}
+			}
 			c.log().Info("engagement event applied", "tenant", string(ev.Tenant), "event", ev.ID, "type", string(ev.Type()),
-				"note", fx.Note, "actions_changed", len(fx.Actions), "replan", fx.Replan != nil)
+				"note", fx.Note, "actions_changed", len(fx.Actions), "replan", fx.Replan != nil, "opt_outs", optOuts)
 			if fx.Replan != nil && c.Replanner != nil {
 				if err := c.Replanner.Replan(ctx, ev.Tenant, ev.Customer, fx.Replan.Reason); err != nil {
 					c.log().Warn("re-plan not delivered; the cycle reads it when it next parks", "tenant", string(ev.Tenant),
