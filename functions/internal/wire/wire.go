@@ -160,7 +160,9 @@ func (e *Env) Required(name, what string) (string, error) {
 
 // ERP reads the tenant's ERP connection document (shared/erp/erpconfig)
 // from RECOUP_ERP_SECRET (a Secrets Manager id) or, on the local stack,
-// RECOUP_ERP_CONFIG_FILE. found is false when neither is set.
+// RECOUP_ERP_CONFIG_FILE. found is false when neither is set. With
+// RECOUP_ERP_ENDPOINT (set by the deployment), a document naming another
+// ERP address is refused.
 func (e *Env) ERP(ctx context.Context) (c erpconfig.Config, found bool, err error) {
 	var doc []byte
 	switch {
@@ -174,6 +176,11 @@ func (e *Env) ERP(ctx context.Context) (c erpconfig.Config, found bool, err erro
 	if err != nil {
 		return c, true, err
 	}
-	c, err = erpconfig.Parse(doc)
+	if c, err = erpconfig.Parse(doc); err != nil {
+		return c, true, err
+	}
+	if ep := e.Getenv("RECOUP_ERP_ENDPOINT"); ep != "" {
+		err = c.CheckEndpoint(ep)
+	}
 	return c, true, err
 }

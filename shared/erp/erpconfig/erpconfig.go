@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -111,6 +112,37 @@ func Parse(data []byte) (Config, error) {
 		return Config{}, errors.New("erp connection: give the section of the one ERP named, not both")
 	}
 	return c, nil
+}
+
+// BaseURL is the ERP's address the document names.
+func (c Config) BaseURL() string {
+	switch {
+	case c.OracleEBS != nil:
+		return c.OracleEBS.BaseURL
+	case c.Dynamics != nil:
+		return c.Dynamics.BaseURL
+	}
+	return ""
+}
+
+// CheckEndpoint refuses a document whose ERP is not at endpoint, the
+// address the deployment was made for: whoever can change the secret
+// must not be able to send the ledger and the credentials elsewhere.
+// Scheme and host compare without case, a trailing '/' is ignored.
+func (c Config) CheckEndpoint(endpoint string) error {
+	norm := func(raw string) string {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil {
+			return raw
+		}
+		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		u.Path = strings.TrimRight(u.Path, "/")
+		return u.String()
+	}
+	if got := c.BaseURL(); norm(got) != norm(endpoint) {
+		return fmt.Errorf("erp connection: base_url %q is not the endpoint this deployment was made for (%q); redeploy with the new endpoint to move the ERP", got, endpoint)
+	}
+	return nil
 }
 
 // Open builds the adapter the document names; it checks what the

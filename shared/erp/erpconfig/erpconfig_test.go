@@ -66,3 +66,33 @@ func FuzzParse(f *testing.F) {
 		_, _ = c.Open()
 	})
 }
+
+func TestCheckEndpoint(t *testing.T) {
+	tests := []struct {
+		name, doc, endpoint string
+		ok                  bool
+	}{
+		{"same", d365, "https://contoso.operations.dynamics.com", true},
+		{"case and trailing slash", d365, "HTTPS://Contoso.Operations.Dynamics.com/", true},
+		{"ebs with port", ebs, "http://127.0.0.1:8690", true},
+		{"another host", d365, "https://evil.example.com", false},
+		{"another port", ebs, "http://127.0.0.1:8691", false},
+		{"another scheme", d365, "http://contoso.operations.dynamics.com", false},
+		{"a path added", d365, "https://contoso.operations.dynamics.com/x", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.CheckEndpoint(tc.endpoint)
+			if (err == nil) != tc.ok {
+				t.Errorf("CheckEndpoint(%q) = %v, want ok %v", tc.endpoint, err, tc.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "base_url") {
+				t.Errorf("error %q does not name base_url", err)
+			}
+		})
+	}
+}
