@@ -42,7 +42,7 @@ FUNCTIONS := $(filter-out internal,$(notdir $(wildcard functions/*)))
 # Local runs use the host's architecture; deployment builds arm64 (make lambdas LAMBDA_ARCH=arm64).
 LAMBDA_ARCH ?= $(shell $(GO) env GOARCH)
 
-.PHONY: all build cli lambdas up down status smoke demo test unit integration integration-run scenarios lint fuzz bench eval clean node22 infra-test synth
+.PHONY: all build cli lambdas up down status smoke demo test unit integration integration-run scenarios lint fuzz bench eval clean node22 infra-test synth bootstrap deploy destroy
 
 all: build
 
@@ -117,8 +117,50 @@ else
 	cd infra/cdk && $(GO) vet ./... && $(CDK_ENV) $(GO) test -count=1 ./...
 endif
 
-synth: node22
-	cd infra/cdk && rm -rf cdk.out && $(CDK_ENV) CDK_OUTDIR=cdk.out $(GO) run . && ls cdk.out/*.template.json
+# The CDK CLI, pinned in infra/package.json. The go.mod dropped into its
+# node_modules keeps the root module's ./... out of the CLI's Go templates.
+CDK := $(CURDIR)/infra/node_modules/.bin/cdk
+CDK_CLI_ENV = $(CDK_ENV) CDK_DISABLE_VERSION_CHECK=true CDK_DISABLE_CLI_TELEMETRY=true
+
+$(CDK): infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	printf 'module recoup.invalid/nodemodules\n\ngo 1.26\n' > infra/node_modules/go.mod
+	@touch $@
+
+# A deployment's parameters (README, "Deploy"): make deploy and make destroy
+# pass them as given, and the app refuses what is missing or malformed.
+# make synth fills in an example deployment where they are not given.
+TENANT ?=
+MODEL_ID ?=
+ERP_ENDPOINT ?=
+ALARM_EMAIL ?=
+EMAIL_FROM ?=
+SMS_ORIGINATION ?=
+cdk_params = -c recoup:tenant=$(1) -c recoup:modelId=$(2) -c recoup:erpEndpoint=$(3) -c recoup:alarmEmail=$(4) \
+	$(if $(EMAIL_FROM),-c recoup:emailFrom=$(EMAIL_FROM)) $(if $(SMS_ORIGINATION),-c recoup:smsOrigination=$(SMS_ORIGINATION))
+CDK_PARAMS = $(call cdk_params,$(TENANT),$(MODEL_ID),$(ERP_ENDPOINT),$(ALARM_EMAIL))
+SYNTH_PARAMS = $(call cdk_params,$(or $(TENANT),northwind),$(or $(MODEL_ID),amazon.nova-micro-v1:0),$(or $(ERP_ENDPOINT),https://ebs.northwind.example:4443),$(or $(ALARM_EMAIL),ar-alerts@northwind.example))
+
+# Offline, without credentials: the templates and cdk-nag's reports in
+# infra/cdk/cdk.out. An unsuppressed finding fails it.
+synth: node22 $(CDK)
+	@$(MAKE) --no-print-directory lambdas LAMBDA_ARCH=arm64 >/dev/null
+	cd infra/cdk && rm -rf cdk.out && $(CDK_CLI_ENV) AWS_EC2_METADATA_DISABLED=true $(CDK) synth --quiet --no-notices $(SYNTH_PARAMS)
+	@ls -l infra/cdk/cdk.out/*.template.json
+
+# Into the account and region of the caller's AWS credentials (bootstrapped
+# once with make bootstrap). The data stack is retained by destroy.
+bootstrap: node22 $(CDK)
+	@$(MAKE) --no-print-directory lambdas LAMBDA_ARCH=arm64 >/dev/null
+	cd infra/cdk && $(CDK_CLI_ENV) $(CDK) bootstrap --no-notices $(CDK_PARAMS)
+
+deploy: node22 $(CDK)
+	@$(MAKE) --no-print-directory lambdas LAMBDA_ARCH=arm64 >/dev/null
+	cd infra/cdk && $(CDK_CLI_ENV) $(CDK) deploy --all --no-notices --require-approval broadening $(CDK_PARAMS)
+
+destroy: node22 $(CDK)
+	@$(MAKE) --no-print-directory lambdas LAMBDA_ARCH=arm64 >/dev/null
+	cd infra/cdk && $(CDK_CLI_ENV) $(CDK) destroy Recoup --no-notices $(CDK_PARAMS)
 
 # Run every fuzz target for FUZZTIME each (make test runs their seed corpora).
 FUZZTIME ?= 20s
