@@ -136,6 +136,7 @@ ERP_ENDPOINT ?=
 ALARM_EMAIL ?=
 EMAIL_FROM ?=
 SMS_ORIGINATION ?=
+CFN_EXEC_POLICY ?=
 cdk_params = -c recoup:tenant=$(1) -c recoup:modelId=$(2) -c recoup:erpEndpoint=$(3) -c recoup:alarmEmail=$(4) \
 	$(if $(EMAIL_FROM),-c recoup:emailFrom=$(EMAIL_FROM)) $(if $(SMS_ORIGINATION),-c recoup:smsOrigination=$(SMS_ORIGINATION))
 CDK_PARAMS = $(call cdk_params,$(TENANT),$(MODEL_ID),$(ERP_ENDPOINT),$(ALARM_EMAIL))
@@ -152,7 +153,7 @@ synth: node22 $(CDK)
 # once with make bootstrap). The data stack is retained by destroy.
 bootstrap: node22 $(CDK)
 	@$(MAKE) --no-print-directory lambdas LAMBDA_ARCH=arm64 >/dev/null
-	cd infra/cdk && $(CDK_CLI_ENV) $(CDK) bootstrap --no-notices $(CDK_PARAMS)
+	cd infra/cdk && $(CDK_CLI_ENV) $(CDK) bootstrap --no-notices $(if $(CFN_EXEC_POLICY),--cloudformation-execution-policies $(CFN_EXEC_POLICY)) $(CDK_PARAMS)
 
 deploy: node22 $(CDK)
 	@$(MAKE) --no-print-directory lambdas LAMBDA_ARCH=arm64 >/dev/null

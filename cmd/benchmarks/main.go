@@ -45,6 +45,7 @@ func main() {
 	scale := flag.Bool("ranking-only", false, "measure only the ranking model at a million invoices, print the rows")
 	orch := flag.Bool("orchestration-only", false, "measure only the strategy engine and the drafting guardrails, print the rows")
 	cyc := flag.Bool("cycle-only", false, "measure only the full local cycle on the stack AWS_ENDPOINT_URL_* point at (one started with `make up`), print the rows")
+	dep := flag.Bool("deploy-only", false, "measure only make lambdas (arm64), the Lambda packages and make synth cold and warm, print the rows")
 	wb := flag.Bool("writeback-only", false, "measure only the ERP write-back against the stack's DynamoDB AWS_ENDPOINT_URL_* point at, print the rows")
 	flag.Parse()
 	ctx := context.Background()
@@ -65,6 +66,19 @@ func main() {
 				return err
 			}
 			rows, err := cycleRows(ctx, root)
+			for _, r := range rows {
+				fmt.Printf("| %s | %s | %s | %s | %s |\n", r.what, r.value, r.baseline, r.ratio, r.note)
+			}
+			return err
+		}
+	}
+	if *dep {
+		do = func(ctx context.Context, _ string) error {
+			root, err := local.FindRepoRoot(".")
+			if err != nil {
+				return err
+			}
+			rows, err := deployRows(ctx, root)
 			for _, r := range rows {
 				fmt.Printf("| %s | %s | %s | %s | %s |\n", r.what, r.value, r.baseline, r.ratio, r.note)
 			}
@@ -101,6 +115,13 @@ func run(ctx context.Context, out string) error {
 		return err
 	}
 	var rows []row
+	// The deployment's build first: it leaves arm64 bootstraps in dist/
+	// until it rebuilds them for this machine, so no local stack may run
+	// meanwhile, and its cold synthesis would load the machine.
+	depRows, err := deployRows(ctx, root)
+	if err != nil {
+		return err
+	}
 	goRows, err := goBenchmarks(ctx, root)
 	if err != nil {
 		return err
@@ -174,6 +195,7 @@ func run(ctx context.Context, out string) error {
 	}
 	rows = append(rows, latRows...)
 	rows = append(rows, cycRows...)
+	rows = append(rows, depRows...)
 	section, err := modelsSection(ctx, root)
 	if err != nil {
 		return err
