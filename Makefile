@@ -114,7 +114,8 @@ infra-test: node22
 ifeq ($(SKIP_INFRA),1)
 	@echo "infra-test: skipped (SKIP_INFRA=1)"
 else
-	cd infra/cdk && $(GO) vet ./... && $(CDK_ENV) $(GO) test -count=1 ./...
+	$(GO) build -o .local/bin/staticcheck honnef.co/go/tools/cmd/staticcheck
+	cd infra/cdk && $(GO) vet ./... && ../../.local/bin/staticcheck ./... && $(CDK_ENV) $(GO) test -count=1 ./...
 endif
 
 # The CDK CLI, pinned in infra/package.json. The go.mod dropped into its

@@ -7,8 +7,10 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -35,15 +37,26 @@ type Data struct {
 	Key        awskms.Key
 	Tables     map[string]awsdynamodb.Table
 	Engagement awskinesis.Stream
-	// EngagementDLQ keeps engagement records that cannot be applied.
-	EngagementDLQ awssqs.Queue
+	// EngagementDLQ keeps engagement records that cannot be applied;
+	// EngagementFailures the stream batches the engagement function still
+	// failed after its retries (the event source's on-failure destination).
+	EngagementDLQ, EngagementFailures awssqs.Queue
 	// Writeback is the FIFO queue of ERP actions, WritebackDLQ its
 	// dead-letter queue, WritebackRejects the queue for messages that are
 	// not actions.
 	Writeback, WritebackDLQ, WritebackRejects awssqs.Queue
 	// ERPSecret holds the ERP connection document (shared/erp/erpconfig).
 	ERPSecret awssecretsmanager.Secret
+	// Models is the model registry (shared/registry); AuditArchive keeps
+	// audit exports under S3 Object Lock in compliance mode; AccessLogs
+	// receives both buckets' server access logs.
+	Models, AuditArchive, AccessLogs awss3.Bucket
 }
+
+// auditRetention is how long no one, the root user included, can delete
+// or overwrite an archived audit export: the design keeps the audit log
+// at least three years after the last activity.
+var auditRetention = awscdk.Duration_Days(jsii.Number(3*365 + 1))
 
 // dlqRetention is SQS's longest: dead letters wait for a person.
 var dlqRetention = awscdk.Duration_Days(jsii.Number(14))
@@ -64,6 +77,25 @@ func NewData(scope constructs.Construct, id string, props *DataProps) *Data {
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
+	// CloudWatch Logs encrypts the functions', state machines' and API's
+	// log groups with the key, for this account's log groups only.
+	d.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+".amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{
+			"kms:EncryptionContext:aws:logs:arn": "arn:" + *stack.Partition() + ":logs:" + *stack.Region() + ":" + *stack.Account() + ":log-group:*"}},
+	}), jsii.Bool(false))
+	// EventBridge writes undeliverable events to encrypted dead-letter
+	// queues, and CloudWatch alarms publish to the encrypted alarm topic,
+	// each on this account's behalf only.
+	d.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+			awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()}},
+	}), jsii.Bool(false))
 	for _, spec := range dynamo.Schema() {
 		t := awsdynamodb.NewTable(stack, jsii.String("Table-"+spec.Name), &awsdynamodb.TableProps{
 			TableName:    jsii.String(props.Prefix + spec.Name),
@@ -110,6 +142,7 @@ func NewData(scope constructs.Construct, id string, props *DataProps) *Data {
 		return awssqs.NewQueue(stack, jsii.String(id), p)
 	}
 	d.EngagementDLQ = queue("EngagementDLQ", &awssqs.QueueProps{QueueName: jsii.String(local.EngagementDLQ), RetentionPeriod: dlqRetention})
+	d.EngagementFailures = queue("EngagementFailures", &awssqs.QueueProps{QueueName: jsii.String(local.EngagementFailures), RetentionPeriod: dlqRetention})
 	d.WritebackDLQ = queue("WritebackDLQ", &awssqs.QueueProps{QueueName: jsii.String(local.WritebackDLQ), Fifo: jsii.Bool(true),
 		RetentionPeriod: dlqRetention})
 	// Six times the writeback function's timeout, as AWS advises for a
@@ -128,10 +161,53 @@ func NewData(scope constructs.Construct, id string, props *DataProps) *Data {
 		{Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String("The secret holds the ERP integration user's password, which the ERP's own policy rotates; " +
 			"a rotation Lambda here could not change it in the ERP. The tenant's ERP administrator updates the secret when they rotate it.")},
 	}, jsii.Bool(true))
-	for _, q := range []awssqs.Queue{d.EngagementDLQ, d.WritebackDLQ, d.WritebackRejects} {
+	d.newBuckets()
+	for _, q := range []awssqs.Queue{d.EngagementDLQ, d.EngagementFailures, d.WritebackDLQ, d.WritebackRejects} {
 		cdknag.NagSuppressions_AddResourceSuppressions(q, &[]*cdknag.NagPackSuppression{
 			{Id: jsii.String("AwsSolutions-SQS3"), Reason: jsii.String("This queue is itself a dead-letter queue: its messages wait for a person and a replay, not for another queue.")},
 		}, jsii.Bool(true))
 	}
 	return d
+}
+
+// newBuckets builds the model registry and the audit archive, both
+// versioned, encrypted with the key, TLS-only and logged, and their
+// access-log bucket.
+func (d *Data) newBuckets() {
+	d.AccessLogs = awss3.NewBucket(d.Stack, jsii.String("AccessLogs"), &awss3.BucketProps{
+		// S3 server access logging can deliver only to SSE-S3 buckets.
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		Versioned:         jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(400)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))}},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(d.AccessLogs, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-S1"), Reason: jsii.String("This is the access-log bucket; logging its own access would log forever.")},
+		{Id: jsii.String("PCI.DSS.321-S3BucketLoggingEnabled"), Reason: jsii.String("This is the access-log bucket; logging its own access would log forever.")},
+		{Id: jsii.String("PCI.DSS.321-S3DefaultEncryptionKMS"), Reason: jsii.String("S3 server access logging delivers only to buckets encrypted with S3-managed keys.")},
+		{Id: jsii.String("PCI.DSS.321-S3BucketReplicationEnabled"), Reason: jsii.String("Access logs are kept for 400 days in the deployment's region; replicating them is the tenant's DR choice.")},
+	}, jsii.Bool(true))
+	bucket := func(id, prefix string, p *awss3.BucketProps) awss3.Bucket {
+		p.Encryption, p.EncryptionKey, p.BucketKeyEnabled = awss3.BucketEncryption_KMS, d.Key, jsii.Bool(true)
+		p.BlockPublicAccess, p.EnforceSSL, p.Versioned = awss3.BlockPublicAccess_BLOCK_ALL(), jsii.Bool(true), jsii.Bool(true)
+		p.ServerAccessLogsBucket, p.ServerAccessLogsPrefix = d.AccessLogs, jsii.String(prefix)
+		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+		b := awss3.NewBucket(d.Stack, jsii.String(id), p)
+		cdknag.NagSuppressions_AddResourceSuppressions(b, &[]*cdknag.NagPackSuppression{
+			{Id: jsii.String("PCI.DSS.321-S3BucketReplicationEnabled"), Reason: jsii.String("Cross-region replication is the tenant's disaster-recovery choice; " +
+				"the bucket is versioned, and the archive is under Object Lock, so nothing in it can be lost to a delete.")},
+		}, jsii.Bool(true))
+		return b
+	}
+	d.Models = bucket("Models", "models/", &awss3.BucketProps{
+		LifecycleRules: &[]*awss3.LifecycleRule{{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(365))}},
+	})
+	d.AuditArchive = bucket("AuditArchive", "audit-archive/", &awss3.BucketProps{
+		ObjectLockEnabled:          jsii.Bool(true),
+		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(auditRetention),
+	})
 }

@@ -1,15 +1,16 @@
 package stacks
 
 import (
+	"debug/elf"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/recoup-dev/recoup/shared/store/dynamo"
@@ -17,10 +18,16 @@ import (
 
 // The app is built once: starting jsii and synthesising cost seconds each.
 var (
+	params   Params
 	data     *Data
-	template assertions.Template
-	findings []string // unsuppressed cdk-nag errors and warnings
+	app      *Recoup
+	template assertions.Template // the data stack's
+	appTmpl  assertions.Template // the application stack's
+	findings []string            // unsuppressed cdk-nag errors and warnings
 )
+
+// testTenant is the tenant the test deployment is for.
+const testTenant = "acme"
 
 func TestMain(m *testing.M) {
 	code := func() int {
@@ -31,18 +38,32 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(out)
-		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
-		data = NewData(app, "RecoupData", nil)
-		Check(app)
-		template = assertions.Template_FromStack(data.Stack, nil)
-		for _, level := range []func(*string, interface{}) *[]*cxapi.SynthesisMessage{
-			assertions.Annotations_FromStack(data.Stack).FindError,
-			assertions.Annotations_FromStack(data.Stack).FindWarning,
-		} {
-			for _, msg := range *level(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(".*"))) {
-				findings = append(findings, fmt.Sprintf("%s: %v", *msg.Id, msg.Entry.Data))
+		dist := filepath.Join(out, "dist")
+		for _, name := range FunctionNames() {
+			if err := WriteELF(filepath.Join(dist, name, "bootstrap"), elf.EM_AARCH64); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
 			}
 		}
+		ctx, err := FeatureFlags(filepath.Join("..", "cdk.json"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		params = Params{Tenant: testTenant, ModelID: "amazon.nova-micro-v1:0", ERPEndpoint: "https://ebs.acme.example:4443",
+			AlarmEmail: "ar-alerts@acme.example", EmailFrom: "ar@acme.example",
+			SMSOrigination: "arn:aws:sms-voice:us-east-1:111122223333:phone-number/phone-0123456789abcdef", Dist: dist}
+		if err := params.Validate(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		cdkApp := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(out, "cdk.out")), Context: &ctx})
+		data = NewData(cdkApp, "RecoupData", nil)
+		app = NewRecoup(cdkApp, "Recoup", &RecoupProps{Params: params, Data: data})
+		Check(cdkApp)
+		template = assertions.Template_FromStack(data.Stack, nil)
+		appTmpl = assertions.Template_FromStack(app.Stack, nil)
+		findings = Findings(cdkApp.Synth(nil))
 		return m.Run()
 	}()
 	os.Exit(code)
@@ -93,14 +114,14 @@ func TestEncryptedStreamAndQueues(t *testing.T) {
 		"QueueName": "recoup-writeback.fifo", "FifoQueue": true, "VisibilityTimeout": 360,
 		"KmsMasterKeyId": assertions.Match_AnyValue(),
 		"RedrivePolicy":  map[string]any{"maxReceiveCount": 10, "deadLetterTargetArn": assertions.Match_AnyValue()}})
-	for _, name := range []string{"recoup-writeback-dlq.fifo", "recoup-writeback-rejects", "recoup-engagement-dlq"} {
+	for _, name := range []string{"recoup-writeback-dlq.fifo", "recoup-writeback-rejects", "recoup-engagement-dlq", "recoup-engagement-failures"} {
 		template.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
 			"QueueName": name, "MessageRetentionPeriod": 1209600, "KmsMasterKeyId": assertions.Match_AnyValue()})
 	}
 	// Every queue refuses plain HTTP.
 	policies := template.FindResources(jsii.String("AWS::SQS::QueuePolicy"), nil)
-	if n := len(*policies); n != 4 {
-		t.Errorf("%d queue policies, want one per queue (4)", n)
+	if n := len(*policies); n != 5 {
+		t.Errorf("%d queue policies, want one per queue (5)", n)
 	}
 	for id, p := range *policies {
 		if s := fmt.Sprint(p); !strings.Contains(s, "aws:SecureTransport") || !strings.Contains(s, "Deny") {
