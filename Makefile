@@ -137,9 +137,11 @@ ERP_ENDPOINT ?=
 ALARM_EMAIL ?=
 EMAIL_FROM ?=
 SMS_ORIGINATION ?=
+SMS_NUMBER ?=
 CFN_EXEC_POLICY ?=
 cdk_params = -c recoup:tenant=$(1) -c recoup:modelId=$(2) -c recoup:erpEndpoint=$(3) -c recoup:alarmEmail=$(4) \
-	$(if $(EMAIL_FROM),-c recoup:emailFrom=$(EMAIL_FROM)) $(if $(SMS_ORIGINATION),-c recoup:smsOrigination=$(SMS_ORIGINATION))
+	$(if $(EMAIL_FROM),-c recoup:emailFrom=$(EMAIL_FROM)) $(if $(SMS_ORIGINATION),-c recoup:smsOrigination=$(SMS_ORIGINATION)) \
+	$(if $(SMS_NUMBER),-c recoup:smsNumber=$(SMS_NUMBER))
 CDK_PARAMS = $(call cdk_params,$(TENANT),$(MODEL_ID),$(ERP_ENDPOINT),$(ALARM_EMAIL))
 SYNTH_PARAMS = $(call cdk_params,$(or $(TENANT),northwind),$(or $(MODEL_ID),amazon.nova-micro-v1:0),$(or $(ERP_ENDPOINT),https://ebs.northwind.example:4443),$(or $(ALARM_EMAIL),ar-alerts@northwind.example))
 

@@ -149,7 +149,6 @@ func (r *Recoup) grantServices() {
 	env("send", "RECOUP_WRITEBACK_QUEUE_URL", *r.data.Writeback.QueueUrl())
 	env("send", "RECOUP_LETTER_QUEUE_URL", *r.data.Writeback.QueueUrl())
 	sendTo("send", writeback)
-	r.grantChannels(fn("send"))
 
 	// Training writes the registry.
 	env("train", "RECOUP_MODEL_BUCKET", *r.data.Models.BucketName())
@@ -205,22 +204,4 @@ func (r *Recoup) modelARNs() []string {
 		}
 	}
 	return []string{"arn:" + *r.Partition() + ":bedrock:" + *r.Region() + "::foundation-model/" + id}
-}
-
-// grantChannels configures the channels the deployment was given: e-mail
-// through SES from one address, texts through one End User Messaging
-// origination identity. Letters always go to the write-back queue.
-func (r *Recoup) grantChannels(send *fn) {
-	if from := r.params.EmailFrom; from != "" {
-		send.Fn.AddEnvironment(jsii.String("RECOUP_EMAIL_FROM"), jsii.String(from), nil)
-		domain := from[strings.LastIndex(from, "@")+1:]
-		identity := func(name string) string {
-			return "arn:" + *r.Partition() + ":ses:" + *r.Region() + ":" + *r.Account() + ":identity/" + name
-		}
-		send.allow([]string{"ses:SendEmail"}, []string{identity(from), identity(domain)}, nil)
-	}
-	if orig := r.params.SMSOrigination; orig != "" {
-		send.Fn.AddEnvironment(jsii.String("RECOUP_SMS_ORIGINATION"), jsii.String(orig), nil)
-		send.allow([]string{"sms-voice:SendTextMessage"}, []string{orig}, nil)
-	}
 }

@@ -64,6 +64,7 @@ func NewRecoup(scope constructs.Construct, id string, props *RecoupProps) *Recou
 	r.wireStreams()
 	r.newOrchestration()
 	r.newAPI()
+	r.newChannels()
 	r.newSchedules()
 	r.newObservability()
 	cdknag.NagSuppressions_AddStackSuppressions(r.Stack, &[]*cdknag.NagPackSuppression{

@@ -87,11 +87,14 @@ func NewData(scope constructs.Construct, id string, props *DataProps) *Data {
 			"kms:EncryptionContext:aws:logs:arn": "arn:" + *stack.Partition() + ":logs:" + *stack.Region() + ":" + *stack.Account() + ":log-group:*"}},
 	}), jsii.Bool(false))
 	// EventBridge writes undeliverable events to encrypted dead-letter
-	// queues, and CloudWatch alarms publish to the encrypted alarm topic,
-	// each on this account's behalf only.
+	// queues; CloudWatch alarms, SES and End User Messaging SMS publish
+	// to encrypted topics: each on this account's behalf only.
+	var publishers []awsiam.IPrincipal
+	for _, service := range []string{"events", "cloudwatch", "ses", "sms-voice"} {
+		publishers = append(publishers, awsiam.NewServicePrincipal(jsii.String(service+".amazonaws.com"), nil))
+	}
 	d.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
-			awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Principals: &publishers,
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()}},

@@ -25,6 +25,9 @@ const (
 	// configured) only.
 	KeyEmailFrom      = "recoup:emailFrom"
 	KeySMSOrigination = "recoup:smsOrigination"
+	// KeySMSNumber is the E.164 number of the SMS origination: replies to
+	// it (STOP among them) are the tenant's.
+	KeySMSNumber = "recoup:smsNumber"
 	// KeyDist names the folder of the built functions, <dist>/<name>/bootstrap
 	// (default ../../dist: the repository's dist/, seen from infra/cdk).
 	KeyDist = "recoup:dist"
@@ -50,6 +53,9 @@ type Params struct {
 	// SMSOrigination is the ARN of the End User Messaging phone number or
 	// pool texts are sent from (optional).
 	SMSOrigination string
+	// SMSNumber is the origination's E.164 number; required with
+	// SMSOrigination, so that replies reach the tenant's consent ledger.
+	SMSNumber string
 	// Dist is the folder holding <name>/bootstrap for every function.
 	Dist string
 }
@@ -76,7 +82,7 @@ func ParamsFromContext(get func(key string) any) (Params, error) {
 		return strings.TrimSpace(v)
 	}
 	p := Params{Tenant: str(KeyTenant), ModelID: str(KeyModelID), ERPEndpoint: str(KeyERPEndpoint),
-		AlarmEmail: str(KeyAlarmEmail), EmailFrom: str(KeyEmailFrom), SMSOrigination: str(KeySMSOrigination), Dist: str(KeyDist)}
+		AlarmEmail: str(KeyAlarmEmail), EmailFrom: str(KeyEmailFrom), SMSOrigination: str(KeySMSOrigination), SMSNumber: str(KeySMSNumber), Dist: str(KeyDist)}
 	if p.Dist == "" {
 		p.Dist = filepath.Join("..", "..", "dist")
 	}
@@ -117,8 +123,18 @@ func (p Params) Validate() error {
 		bad(KeySMSOrigination, "%q is not the ARN of an End User Messaging phone number, pool or sender id "+
 			"(arn:aws:sms-voice:<region>:<account>:phone-number/<id>)", p.SMSOrigination)
 	}
+	switch {
+	case p.SMSOrigination != "" && p.SMSNumber == "":
+		bad(KeySMSNumber, "is required with an SMS origination: replies such as STOP to the number must reach the tenant (pass -c %s=+18005550100)", KeySMSNumber)
+	case p.SMSNumber != "" && p.SMSOrigination == "":
+		bad(KeySMSNumber, "is given without the SMS origination it is the number of")
+	case p.SMSNumber != "" && !e164Pattern.MatchString(p.SMSNumber):
+		bad(KeySMSNumber, "%q is not an E.164 number such as +18005550100", p.SMSNumber)
+	}
 	return errors.Join(errs...)
 }
+
+var e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 // isEmail accepts a bare address with a dotted domain.
 func isEmail(s string) bool {

@@ -19,7 +19,7 @@ func validParams() Params {
 		AlarmEmail: "ar-alerts@acme.example", Dist: "dist"}
 }
 
-var allKeys = []string{KeyTenant, KeyModelID, KeyERPEndpoint, KeyAlarmEmail, KeyEmailFrom, KeySMSOrigination}
+var allKeys = []string{KeyTenant, KeyModelID, KeyERPEndpoint, KeyAlarmEmail, KeyEmailFrom, KeySMSOrigination, KeySMSNumber}
 
 func TestValidate(t *testing.T) {
 	cases := []struct {
@@ -34,6 +34,7 @@ func TestValidate(t *testing.T) {
 		{name: "valid with channels", edit: func(p *Params) {
 			p.EmailFrom = "ar@acme.example"
 			p.SMSOrigination = "arn:aws:sms-voice:us-east-1:111122223333:phone-number/phone-0123456789abcdef"
+			p.SMSNumber = "+18005550100"
 		}},
 
 		// Required keys.
@@ -80,12 +81,24 @@ func TestValidate(t *testing.T) {
 		{name: "email from valid", edit: func(p *Params) { p.EmailFrom = "ar@acme.example" }},
 		{name: "sms phone-number arn", edit: func(p *Params) {
 			p.SMSOrigination = "arn:aws:sms-voice:us-east-1:111122223333:phone-number/phone-0123456789abcdef"
+			p.SMSNumber = "+18005550100"
 		}},
 		{name: "sms pool arn", edit: func(p *Params) {
 			p.SMSOrigination = "arn:aws:sms-voice:eu-west-1:111122223333:pool/pool-0123456789abcdef"
+			p.SMSNumber = "+447700900123"
 		}},
-		{name: "sms bare number", edit: func(p *Params) { p.SMSOrigination = "+18005550100" }, bad: KeySMSOrigination},
-		{name: "sms other service arn", edit: func(p *Params) { p.SMSOrigination = "arn:aws:sns:us-east-1:111122223333:phone-number/x" }, bad: KeySMSOrigination},
+		{name: "sms bare number", edit: func(p *Params) { p.SMSOrigination, p.SMSNumber = "+18005550100", "+18005550100" }, bad: KeySMSOrigination},
+		{name: "sms without its number", edit: func(p *Params) {
+			p.SMSOrigination = "arn:aws:sms-voice:us-east-1:111122223333:phone-number/phone-0123456789abcdef"
+		}, bad: KeySMSNumber, say: []string{"STOP"}},
+		{name: "sms number without origination", edit: func(p *Params) { p.SMSNumber = "+18005550100" }, bad: KeySMSNumber},
+		{name: "sms number not E.164", edit: func(p *Params) {
+			p.SMSOrigination = "arn:aws:sms-voice:us-east-1:111122223333:phone-number/phone-0123456789abcdef"
+			p.SMSNumber = "800-555-0100"
+		}, bad: KeySMSNumber},
+		{name: "sms other service arn", edit: func(p *Params) {
+			p.SMSOrigination, p.SMSNumber = "arn:aws:sns:us-east-1:111122223333:phone-number/x", "+18005550100"
+		}, bad: KeySMSOrigination},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -119,10 +132,10 @@ func TestValidate(t *testing.T) {
 
 func TestValidateReportsEveryError(t *testing.T) {
 	p := Params{Tenant: "ACME", ModelID: "x", ERPEndpoint: "http://ebs.acme.example", AlarmEmail: "a@b",
-		EmailFrom: "nobody", SMSOrigination: "+18005550100"}
+		EmailFrom: "nobody", SMSOrigination: "+18005550100", SMSNumber: "0100"}
 	err := p.Validate()
 	if err == nil {
-		t.Fatal("Validate accepted six bad parameters")
+		t.Fatal("Validate accepted seven bad parameters")
 	}
 	for _, k := range allKeys {
 		if !strings.Contains(err.Error(), k) {
@@ -151,6 +164,7 @@ func TestParamsFromContext(t *testing.T) {
 		KeyTenant: "acme", KeyModelID: "amazon.nova-micro-v1:0", KeyERPEndpoint: "https://ebs.acme.example:4443",
 		KeyAlarmEmail: "ar-alerts@acme.example", KeyEmailFrom: "ar@acme.example",
 		KeySMSOrigination: "arn:aws:sms-voice:us-east-1:111122223333:phone-number/phone-0123456789abcdef",
+		KeySMSNumber:      "+18005550100",
 	}
 	getter := func(m map[string]any) func(string) any { return func(k string) any { return m[k] } }
 
@@ -161,7 +175,7 @@ func TestParamsFromContext(t *testing.T) {
 	want := Params{Tenant: "acme", ModelID: "amazon.nova-micro-v1:0", ERPEndpoint: "https://ebs.acme.example:4443",
 		AlarmEmail: "ar-alerts@acme.example", EmailFrom: "ar@acme.example",
 		SMSOrigination: "arn:aws:sms-voice:us-east-1:111122223333:phone-number/phone-0123456789abcdef",
-		Dist:           filepath.Join("..", "..", "dist")}
+		SMSNumber:      "+18005550100", Dist: filepath.Join("..", "..", "dist")}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("ParamsFromContext =\n %+v\nwant\n %+v", p, want)
 	}

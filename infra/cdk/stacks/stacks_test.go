@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 		}
 		params = Params{Tenant: testTenant, ModelID: "amazon.nova-micro-v1:0", ERPEndpoint: "https://ebs.acme.example:4443",
 			AlarmEmail: "ar-alerts@acme.example", EmailFrom: "ar@acme.example",
-			SMSOrigination: "arn:aws:sms-voice:us-east-1:111122223333:phone-number/phone-0123456789abcdef", Dist: dist}
+			SMSOrigination: "arn:aws:sms-voice:us-east-1:111122223333:phone-number/phone-0123456789abcdef", SMSNumber: "+18005550100", Dist: dist}
 		if err := params.Validate(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
