@@ -20,6 +20,10 @@ const (
 	EngagementStream = "recoup-engagement"
 	EngagementDLQ    = "recoup-engagement-dlq"
 	EngagementShards = 4
+	// EngagementFailures is the stream event source's on-failure
+	// destination (lambdahost.json's on_failure_queue): batches the
+	// engagement function still failed after its retries.
+	EngagementFailures = "recoup-engagement-failures"
 	// WritebackQueue holds the actions for the tenant's ERP (holds, notes,
 	// promises, disputes) and the dunning letters the Send step queues (the
 	// send function's RECOUP_LETTER_QUEUE_URL): FIFO, one message group

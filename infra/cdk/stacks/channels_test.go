@@ -14,7 +14,9 @@ func TestChannelsComeBack(t *testing.T) {
 	c := appCfn()
 	fns := functions(t)
 	send, hooks := fns["send"], fns["webhooks"]
-	env := func(f deployedFunction, key string) string { return render(get(f.props, "Environment", "Variables", key)) }
+	env := func(f deployedFunction, key string) string {
+		return render(get(f.props, "Environment", "Variables", key))
+	}
 
 	ses := c.byProp(t, "AWS::SES::ConfigurationSet", "Name", channelConfigurationSet)
 	sms := c.byProp(t, "AWS::SMSVOICE::ConfigurationSet", "ConfigurationSetName", channelConfigurationSet)
