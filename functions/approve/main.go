@@ -11,6 +11,8 @@
 //	                 local stack, where no authorizer runs: the tenant is the
 //	                 one the request names. Any other value fails the cold
 //	                 start, so a typo cannot fall back to trusting the client.
+//	                 With cognito, a verdict is also recorded under the
+//	                 token's email (a body "by" naming someone else is refused).
 //	RECOUP_TENANT    with cognito, the one tenant the API serves (a token of
 //	                 any other is refused, 403); unset, any tenant. The
 //	                 local stack ignores it.
@@ -84,12 +86,18 @@ func build(ctx context.Context, log *slog.Logger) (*approval.API, error) {
 		return nil, err
 	}
 	api.Log, api.TenantOf = log, tenantOf
+	if os.Getenv("RECOUP_API_AUTH") == "cognito" {
+		api.ActorOf = approval.ActorFromClaims(actorClaim)
+	}
 	return api, nil
 }
 
 // tenantClaim is the ID token claim the deployment's user pool keeps the
 // collector's tenant in.
 const tenantClaim = "custom:tenant"
+
+// actorClaim is the ID token claim naming the collector who signed in.
+const actorClaim = "email"
 
 // tenantFunc chooses how a request's tenant is found, from RECOUP_API_AUTH
 // and RECOUP_TENANT (see the package comment). Empty counts as unset, as

@@ -139,7 +139,36 @@ func claimedTenant(req events.APIGatewayProxyRequest, claim string) (ledger.Tena
 type API struct {
 	svc      *Service
 	TenantOf TenantFunc
-	Log      *slog.Logger
+	// ActorOf, when set, says who decides: the verdict is recorded under
+	// the signed-in collector, and a body naming someone else ("by") is
+	// refused. Unset (the local stack), the body's "by" stands.
+	ActorOf ActorFunc
+	Log     *slog.Logger
+}
+
+// ActorFunc says who is acting, from the request.
+type ActorFunc func(req events.APIGatewayProxyRequest) (string, error)
+
+// ActorFromClaims takes the collector from claim of the token the Cognito
+// authorizer verified (the deployment's is "email"), so the audit trail
+// names the person who signed in, not a name a client typed.
+func ActorFromClaims(claim string) ActorFunc {
+	return func(req events.APIGatewayProxyRequest) (string, error) {
+		var value any
+		switch claims := req.RequestContext.Authorizer["claims"].(type) {
+		case map[string]any:
+			value = claims[claim]
+		case map[string]string:
+			value = claims[claim]
+		default:
+			return "", forbidden("", "the request carries no authorizer claims")
+		}
+		s, _ := value.(string)
+		if s == "" || !utf8.ValidString(s) {
+			return "", forbidden("", "the caller's token has no usable "+claim+" claim")
+		}
+		return s, nil
+	}
 }
 
 // NewAPI returns the API over svc, taking the tenant from the request
@@ -246,8 +275,21 @@ func (a *API) decide(ctx context.Context, req events.APIGatewayProxyRequest, id 
 	if len(body) > MaxRequestBytes {
 		return reply(http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("the body is larger than %d bytes", MaxRequestBytes)})
 	}
-	named, v, err := ParseDecisionBody(body)
+	named, v, err := parseDecision(body)
 	if err != nil {
+		return a.failure(err)
+	}
+	if a.ActorOf != nil {
+		actor, err := a.ActorOf(req)
+		if err != nil {
+			return a.failure(err)
+		}
+		if v.By != "" && v.By != actor {
+			return a.failure(forbidden("by", "is not the signed-in collector"))
+		}
+		v.By = actor
+	}
+	if err := v.Validate(); err != nil {
 		return a.failure(err)
 	}
 	tenant, err := a.TenantOf(req, named)
@@ -280,6 +322,18 @@ type DraftEdit struct {
 // unknown fields) and returns the tenant it names and the verdict, checked
 // with Verdict.Validate. Errors are *FieldError naming the field.
 func ParseDecisionBody(data []byte) (tenant string, v Verdict, err error) {
+	if tenant, v, err = parseDecision(data); err != nil {
+		return "", Verdict{}, err
+	}
+	if err := v.Validate(); err != nil {
+		return "", Verdict{}, err
+	}
+	return tenant, v, nil
+}
+
+// parseDecision is ParseDecisionBody before the verdict is validated, so
+// the API can fill in who decides from the caller's token first.
+func parseDecision(data []byte) (tenant string, v Verdict, err error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return "", Verdict{}, invalid("body", "is empty: want a JSON object")
@@ -302,9 +356,6 @@ func ParseDecisionBody(data []byte) (tenant string, v Verdict, err error) {
 	v = Verdict{Kind: b.Verdict, By: b.By, Note: b.Note}
 	if b.Draft != nil {
 		v.Draft = &Draft{Subject: b.Draft.Subject, Body: b.Draft.Body}
-	}
-	if err := v.Validate(); err != nil {
-		return "", Verdict{}, err
 	}
 	return b.Tenant, v, nil
 }

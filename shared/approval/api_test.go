@@ -395,3 +395,45 @@ func TestRegistrationHandler(t *testing.T) {
 		t.Errorf("throttled: %v (%T), want approval.Transient", err, err)
 	}
 }
+
+func TestActorFromClaims(t *testing.T) {
+	withEmail := claims(map[string]any{"custom:tenant": "acme", "email": "ana@acme.example"})
+	tests := []struct {
+		name       string
+		authorizer map[string]any
+		body       string
+		status     int
+		field      string
+		by         string // recorded on the verdict
+	}{
+		{name: "no by: the signed-in collector", authorizer: withEmail, body: `{"verdict":"approved"}`, status: 200, by: "ana@acme.example"},
+		{name: "by is the signed-in collector", authorizer: withEmail, body: `{"verdict":"approved","by":"ana@acme.example"}`, status: 200, by: "ana@acme.example"},
+		{name: "by names someone else", authorizer: withEmail, body: `{"verdict":"approved","by":"boss@acme.example"}`, status: 403, field: "by"},
+		{name: "token without the claim", authorizer: claims(map[string]any{"custom:tenant": "acme"}), body: `{"verdict":"approved","by":"x"}`, status: 403},
+		{name: "no authorizer", body: `{"verdict":"approved","by":"x"}`, status: 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAPI(t)
+			r := a.register(t, "acme", "token-1")
+			a.api.TenantOf = approval.TenantFromClaims("custom:tenant")
+			a.api.ActorOf = approval.ActorFromClaims("email")
+			req := decision(tc.body)(r.ID)
+			req.RequestContext.Authorizer = tc.authorizer
+			status, body, resp := a.do(t, req)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %s", status, tc.status, resp.Body)
+			}
+			if got, _ := body["field"].(string); got != tc.field {
+				t.Errorf("field %q, want %q: %s", got, tc.field, resp.Body)
+			}
+			if tc.status != 200 {
+				return
+			}
+			v, _ := body["verdict"].(map[string]any)
+			if got, _ := v["by"].(string); got != tc.by {
+				t.Errorf("verdict by %q, want %q: %s", got, tc.by, resp.Body)
+			}
+		})
+	}
+}

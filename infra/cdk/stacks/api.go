@@ -173,7 +173,8 @@ func (r *Recoup) decisionModel() awsapigateway.Model {
 		Schema: &awsapigateway.JsonSchema{
 			Schema: awsapigateway.JsonSchemaVersion_DRAFT4, Title: jsii.String("decision"),
 			Type:                 awsapigateway.JsonSchemaType_OBJECT,
-			Required:             jsii.Strings("verdict", "by"),
+			// "by" comes from the signed-in collector's token (ActorFromClaims).
+			Required:             jsii.Strings("verdict"),
 			AdditionalProperties: false,
 			Properties: &map[string]*awsapigateway.JsonSchema{
 				"tenant":  {Type: awsapigateway.JsonSchemaType_STRING, Enum: &[]any{r.params.Tenant}},
