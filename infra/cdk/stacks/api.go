@@ -172,7 +172,7 @@ func (r *Recoup) decisionModel() awsapigateway.Model {
 		ModelName:   jsii.String("Decision"),
 		Schema: &awsapigateway.JsonSchema{
 			Schema: awsapigateway.JsonSchemaVersion_DRAFT4, Title: jsii.String("decision"),
-			Type:                 awsapigateway.JsonSchemaType_OBJECT,
+			Type: awsapigateway.JsonSchemaType_OBJECT,
 			// "by" comes from the signed-in collector's token (ActorFromClaims).
 			Required:             jsii.Strings("verdict"),
 			AdditionalProperties: false,
