@@ -77,7 +77,6 @@ func (r *Recoup) newAPI() {
 	})
 
 	access := awslogs.NewLogGroup(r.Stack, jsii.String("Logs-api"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/aws/apigateway/recoup-access"),
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		EncryptionKey: r.data.Key,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
@@ -289,7 +288,10 @@ func (r *Recoup) newWebACL() {
 	// WAF's own log group (its name must start aws-waf-logs-), with the
 	// credentials headers redacted.
 	wafLogs := awslogs.NewLogGroup(r.Stack, jsii.String("Logs-waf"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("aws-waf-logs-recoup"),
+		// WAF wants the prefix; the stack's own id makes the name new for
+		// each deployment, since the group outlives a destroy.
+		LogGroupName: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("aws-waf-logs-recoup-"),
+			awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), r.StackId(), nil))}),
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		EncryptionKey: r.data.Key,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,

@@ -52,8 +52,8 @@ func NewRecoup(scope constructs.Construct, id string, props *RecoupProps) *Recou
 		params: props.Params, data: props.Data, prefix: dynamo.DefaultPrefix}
 	r.AddDependency(props.Data.Stack, jsii.String("the functions use its tables, stream, queues, key and buckets"))
 	r.FunctionDLQ = awssqs.NewQueue(r.Stack, jsii.String("FunctionDLQ"), &awssqs.QueueProps{
-		QueueName: jsii.String("recoup-function-dlq"), RetentionPeriod: dlqRetention,
-		Encryption: awssqs.QueueEncryption_KMS, EncryptionMasterKey: props.Data.Key, EnforceSSL: jsii.Bool(true),
+		RetentionPeriod: dlqRetention,
+		Encryption:      awssqs.QueueEncryption_KMS, EncryptionMasterKey: props.Data.Key, EnforceSSL: jsii.Bool(true),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(r.FunctionDLQ, &[]*cdknag.NagPackSuppression{

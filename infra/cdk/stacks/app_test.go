@@ -340,15 +340,19 @@ func TestFunctionConfiguration(t *testing.T) {
 					t.Errorf("%s = %#v, want %#v", c.what, c.got, c.want)
 				}
 			}
-			// Its own log group, named as Lambda names it.
+			// Its own log group, retained, with a name CloudFormation makes
+			// up (a fixed one would block a deploy after a destroy).
 			lg := render(get(p, "LoggingConfig", "LogGroup"))
 			id := strings.TrimSuffix(strings.TrimPrefix(lg, "${"), "}")
 			r, ok := appCfn().resources[id]
 			if !ok || r["Type"] != "AWS::Logs::LogGroup" {
 				t.Fatalf("LoggingConfig.LogGroup %s is not a log group of the stack", lg)
 			}
-			if got, want := props(r)["LogGroupName"], "/aws/lambda/recoup-"+name; got != want {
-				t.Errorf("log group name %v, want %s", got, want)
+			if got := props(r)["LogGroupName"]; got != nil {
+				t.Errorf("log group name %v, want none (CloudFormation's)", got)
+			}
+			if r["DeletionPolicy"] != "Retain" {
+				t.Errorf("log group %s: DeletionPolicy %v, want Retain", id, r["DeletionPolicy"])
 			}
 			if other, shared := logGroupOwner[id]; shared {
 				t.Errorf("log group %s is also %s's", id, other)
@@ -364,7 +368,7 @@ var asyncFunctions = []string{"train", "webhooks"}
 
 func TestAsyncFunctionsDeadLetter(t *testing.T) {
 	fns := functions(t)
-	dlq := appCfn().byProp(t, "AWS::SQS::Queue", "QueueName", "recoup-function-dlq")
+	dlq := functionDLQ()
 	invokeConfigs := appCfn().ofType("AWS::Lambda::EventInvokeConfig")
 	for _, name := range asyncFunctions {
 		f, ok := fns[name]
@@ -402,7 +406,7 @@ func TestEventBridgeTargetsHaveDLQ(t *testing.T) {
 	if len(rules) == 0 {
 		t.Fatal("no EventBridge rules")
 	}
-	dlq := appCfn().byProp(t, "AWS::SQS::Queue", "QueueName", "recoup-function-dlq")
+	dlq := functionDLQ()
 	for _, id := range sortedIDs(rules) {
 		targets := list(props(rules[id])["Targets"])
 		if len(targets) == 0 {
@@ -1282,15 +1286,11 @@ func TestAlarms(t *testing.T) {
 			expect(name+" "+m, metric{"AWS/Lambda", m, "FunctionName=" + ref(fns[name].id)}, 0)
 		}
 	}
-	for stack, queues := range map[*cfn][]string{
-		dataCfn(): {local.EngagementDLQ, local.EngagementFailures, local.WritebackDLQ, local.WritebackRejects},
-		appCfn():  {"recoup-function-dlq"},
-	} {
-		for _, q := range queues {
-			id := stack.byProp(t, "AWS::SQS::Queue", "QueueName", q)
-			expect("dead-letter queue "+q, metric{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName=" + att(id, "QueueName")}, 0)
-		}
+	for _, q := range []string{local.EngagementDLQ, local.EngagementFailures, local.WritebackDLQ, local.WritebackRejects} {
+		id := dataCfn().byProp(t, "AWS::SQS::Queue", "QueueName", q)
+		expect("dead-letter queue "+q, metric{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName=" + att(id, "QueueName")}, 0)
 	}
+	expect("the functions' dead-letter queue", metric{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName=" + att(functionDLQ(), "QueueName")}, 0)
 	for _, name := range statemachine.Names {
 		id := appCfn().byProp(t, "AWS::StepFunctions::StateMachine", "StateMachineName", "recoup-"+name)
 		expect("failed "+name+" executions", metric{"AWS/States", "ExecutionsFailed", "StateMachineArn=" + ref(id)}, 0)
@@ -1477,4 +1477,29 @@ func TestDashboardIsStable(t *testing.T) {
 		return
 	}
 	t.Error("the dashboard has no \"Failed executions\" widget")
+}
+
+// functionDLQ is the logical id of the application stack's dead-letter
+// queue for asynchronous invocations (its name is CloudFormation's).
+func functionDLQ() string {
+	return *app.GetLogicalId(app.FunctionDLQ.Node().DefaultChild().(awscdk.CfnElement))
+}
+
+// TestRetainedResourcesHaveNoFixedNames: `make destroy` keeps retained
+// resources, so one with a fixed name would make the next `make deploy`
+// fail with "already exists".
+func TestRetainedResourcesHaveNoFixedNames(t *testing.T) {
+	nameProps := []string{"LogGroupName", "QueueName", "TopicName", "BucketName", "FunctionName", "TableName", "StateMachineName", "Name"}
+	c := appCfn()
+	for _, id := range sortedIDs(c.resources) {
+		r := c.resources[id]
+		if r["DeletionPolicy"] != "Retain" {
+			continue
+		}
+		for _, k := range nameProps {
+			if v, ok := props(r)[k].(string); ok {
+				t.Errorf("%s (%v) is retained on destroy with the fixed %s %q", id, r["Type"], k, v)
+			}
+		}
+	}
 }

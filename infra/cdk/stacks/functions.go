@@ -73,6 +73,10 @@ func (f *fn) allow(actions []string, resources []string, conditions map[string]a
 	f.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(st))
 }
 
+// Log groups, like every retained resource of this stack, get names
+// CloudFormation makes up: a fixed name would survive `make destroy` and
+// make the next deploy fail on it.
+
 // newFunctions builds every function: arm64 on provided.al2023 from
 // <dist>/<name>/bootstrap, traced, logging JSON to its own encrypted log
 // group, with its own role and nothing granted yet (access.go grants).
@@ -81,7 +85,6 @@ func (r *Recoup) newFunctions() {
 	for _, spec := range fnSpecs {
 		id := jsii.String("Fn-" + spec.name)
 		logs := awslogs.NewLogGroup(r.Stack, jsii.String("Logs-"+spec.name), &awslogs.LogGroupProps{
-			LogGroupName:  jsii.String("/aws/lambda/" + functionName(spec.name)),
 			Retention:     awslogs.RetentionDays_ONE_YEAR,
 			EncryptionKey: r.data.Key,
 			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,

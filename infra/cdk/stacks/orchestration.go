@@ -35,7 +35,6 @@ func (r *Recoup) newOrchestration() {
 			invoked = append(invoked, f)
 		}
 		logs := awslogs.NewLogGroup(r.Stack, jsii.String("Logs-sfn-"+name), &awslogs.LogGroupProps{
-			LogGroupName:  jsii.String("/aws/vendedlogs/states/" + stateMachineName(name)),
 			Retention:     awslogs.RetentionDays_ONE_YEAR,
 			EncryptionKey: r.data.Key,
 			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
