@@ -87,7 +87,7 @@ func build(ctx context.Context, log *slog.Logger) (*approval.API, error) {
 	}
 	api.Log, api.TenantOf = log, tenantOf
 	if os.Getenv("RECOUP_API_AUTH") == "cognito" {
-		api.ActorOf = approval.ActorFromClaims(actorClaim)
+		api.ActorOf = approval.ActorFromClaims(actorClaim, actorClaim+"_verified")
 	}
 	return api, nil
 }

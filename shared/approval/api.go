@@ -151,8 +151,10 @@ type ActorFunc func(req events.APIGatewayProxyRequest) (string, error)
 
 // ActorFromClaims takes the collector from claim of the token the Cognito
 // authorizer verified (the deployment's is "email"), so the audit trail
-// names the person who signed in, not a name a client typed.
-func ActorFromClaims(claim string) ActorFunc {
+// names the person who signed in, not a name a client typed. With
+// verified (the deployment's "email_verified"), that claim must be "true":
+// an address nobody confirmed names nobody.
+func ActorFromClaims(claim, verified string) ActorFunc {
 	return func(req events.APIGatewayProxyRequest) (string, error) {
 		var value any
 		switch claims := req.RequestContext.Authorizer["claims"].(type) {
@@ -166,6 +168,18 @@ func ActorFromClaims(claim string) ActorFunc {
 		s, _ := value.(string)
 		if s == "" || !utf8.ValidString(s) {
 			return "", forbidden("", "the caller's token has no usable "+claim+" claim")
+		}
+		if verified != "" {
+			var ok any
+			switch claims := req.RequestContext.Authorizer["claims"].(type) {
+			case map[string]any:
+				ok = claims[verified]
+			case map[string]string:
+				ok = claims[verified]
+			}
+			if ok != "true" {
+				return "", forbidden("", "the caller's "+claim+" is not verified")
+			}
 		}
 		return s, nil
 	}
@@ -284,7 +298,7 @@ func (a *API) decide(ctx context.Context, req events.APIGatewayProxyRequest, id 
 		if err != nil {
 			return a.failure(err)
 		}
-		if v.By != "" && v.By != actor {
+		if v.By != "" && !strings.EqualFold(v.By, actor) {
 			return a.failure(forbidden("by", "is not the signed-in collector"))
 		}
 		v.By = actor

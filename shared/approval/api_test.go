@@ -397,7 +397,7 @@ func TestRegistrationHandler(t *testing.T) {
 }
 
 func TestActorFromClaims(t *testing.T) {
-	withEmail := claims(map[string]any{"custom:tenant": "acme", "email": "ana@acme.example"})
+	withEmail := claims(map[string]any{"custom:tenant": "acme", "email": "ana@acme.example", "email_verified": "true"})
 	tests := []struct {
 		name       string
 		authorizer map[string]any
@@ -408,7 +408,10 @@ func TestActorFromClaims(t *testing.T) {
 	}{
 		{name: "no by: the signed-in collector", authorizer: withEmail, body: `{"verdict":"approved"}`, status: 200, by: "ana@acme.example"},
 		{name: "by is the signed-in collector", authorizer: withEmail, body: `{"verdict":"approved","by":"ana@acme.example"}`, status: 200, by: "ana@acme.example"},
+		{name: "by differs only in case", authorizer: withEmail, body: `{"verdict":"approved","by":"Ana@Acme.example"}`, status: 200, by: "ana@acme.example"},
 		{name: "by names someone else", authorizer: withEmail, body: `{"verdict":"approved","by":"boss@acme.example"}`, status: 403, field: "by"},
+		{name: "e-mail not verified", authorizer: claims(map[string]any{"custom:tenant": "acme", "email": "ana@acme.example", "email_verified": "false"}),
+			body: `{"verdict":"approved"}`, status: 403},
 		{name: "token without the claim", authorizer: claims(map[string]any{"custom:tenant": "acme"}), body: `{"verdict":"approved","by":"x"}`, status: 403},
 		{name: "no authorizer", body: `{"verdict":"approved","by":"x"}`, status: 403},
 	}
@@ -417,7 +420,7 @@ func TestActorFromClaims(t *testing.T) {
 			a := newAPI(t)
 			r := a.register(t, "acme", "token-1")
 			a.api.TenantOf = approval.TenantFromClaims("custom:tenant")
-			a.api.ActorOf = approval.ActorFromClaims("email")
+			a.api.ActorOf = approval.ActorFromClaims("email", "email_verified")
 			req := decision(tc.body)(r.ID)
 			req.RequestContext.Authorizer = tc.authorizer
 			status, body, resp := a.do(t, req)

@@ -1,7 +1,9 @@
 package engagement_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -253,5 +255,34 @@ func TestHandleBatchReusedIDInOneBatch(t *testing.T) {
 				t.Errorf("%d commits, want 1", r.store.commits)
 			}
 		})
+	}
+}
+
+// The deployment's opt-out alarm counts opt_outs on each applied event's
+// log line (infra/cdk observability.go): a STOP counts, an open does not.
+func TestAppliedLogCountsOptOuts(t *testing.T) {
+	r := newUnitRig(nil)
+	var logged bytes.Buffer
+	r.c.Log = slog.New(slog.NewJSONHandler(&logged, nil))
+	stop := eventRecord(t, events.Event{ID: "stop-A", Tenant: benchTenant, Customer: "A", Channel: events.ChannelSMS,
+		ContactPoint: "+16175550142", OccurredAt: time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC), Source: "test",
+		Payload: events.SMSInbound{Text: "STOP"}})
+	resp, _ := r.c.HandleBatch(context.Background(), lambdaevents.KinesisEvent{Records: []lambdaevents.KinesisEventRecord{opened(t, "B", 1), stop}})
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %v", failed(resp))
+	}
+	got := map[string]float64{}
+	for _, line := range bytes.Split(bytes.TrimSpace(logged.Bytes()), []byte("\n")) {
+		var l struct {
+			Msg     string   `json:"msg"`
+			Event   string   `json:"event"`
+			OptOuts *float64 `json:"opt_outs"`
+		}
+		if json.Unmarshal(line, &l) == nil && l.Msg == "engagement event applied" && l.OptOuts != nil {
+			got[l.Event] = *l.OptOuts
+		}
+	}
+	if diff := cmp.Diff(map[string]float64{"open-B-1": 0, "stop-A": 1}, got); diff != "" {
+		t.Errorf("opt_outs per applied event (-want +got):\n%s\n%s", diff, logged.String())
 	}
 }

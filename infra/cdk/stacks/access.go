@@ -16,6 +16,14 @@ import (
 var (
 	tableRead  = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}
 	tableWrite = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+	// appendOnly are the writes of the tables that only grow: the consent
+	// ledger puts entries and states (shared/store/dynamo/consent.go), the
+	// audit log puts entries and moves its head (audit.go). Nothing may
+	// delete a revocation or an audit record.
+	appendOnly = map[string][]string{
+		dynamo.ConsentTable: {"dynamodb:PutItem"},
+		dynamo.AuditTable:   {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+	}
 )
 
 // tableAccess is what a function does to the tables: each table it reads,
@@ -81,7 +89,11 @@ func (r *Recoup) grantAccess() {
 			tables = append(tables, r.data.Tables[t])
 		}
 		for _, t := range a.write {
-			f.allow(append(append([]string{}, tableRead...), tableWrite...), tableARNs(t), leading)
+			writes := tableWrite
+			if w, ok := appendOnly[t]; ok {
+				writes = w
+			}
+			f.allow(append(append([]string{}, tableRead...), writes...), tableARNs(t), leading)
 			f.allow([]string{"dynamodb:Query"}, indexARNs(t), leading)
 			tables = append(tables, r.data.Tables[t])
 		}
@@ -132,13 +144,15 @@ func (r *Recoup) grantServices() {
 	fn("engagement").allow([]string{"states:DescribeExecution"}, []string{cycleExecutions}, nil)
 
 	// The cycle's steps. The registry keeps each tenant's models under
-	// <tenant>/ (shared/registry): the functions see only this tenant's.
+	// <tenant>/ (shared/registry): the functions read only this tenant's.
+	// ListBucket is what makes S3 answer 404, not 403, for a model not
+	// there yet; it carries no prefix condition, which a GetObject's
+	// check would not meet.
 	models := *r.data.Models.ArnForObjects(jsii.String(r.params.Tenant + "/*"))
-	listModels := map[string]any{"StringLike": map[string]any{"s3:prefix": []string{r.params.Tenant + "/*"}}}
 	for _, name := range []string{"score", "worklist"} {
 		env(name, "RECOUP_MODEL_BUCKET", *r.data.Models.BucketName())
 		fn(name).allow([]string{"s3:GetObject"}, []string{models}, nil)
-		fn(name).allow([]string{"s3:ListBucket"}, []string{*r.data.Models.BucketArn()}, listModels)
+		fn(name).allow([]string{"s3:ListBucket"}, []string{*r.data.Models.BucketArn()}, nil)
 		r.allowKey(fn(name), "kms:Decrypt")
 	}
 	env("worklist", "RECOUP_CYCLE_STATE_MACHINE", cycle)
@@ -154,7 +168,7 @@ func (r *Recoup) grantServices() {
 	env("train", "RECOUP_MODEL_BUCKET", *r.data.Models.BucketName())
 	env("train", "RECOUP_MODEL_KMS_KEY_ID", *r.data.Key.KeyArn())
 	fn("train").allow([]string{"s3:GetObject", "s3:PutObject"}, []string{models}, nil)
-	fn("train").allow([]string{"s3:ListBucket"}, []string{*r.data.Models.BucketArn()}, listModels)
+	fn("train").allow([]string{"s3:ListBucket"}, []string{*r.data.Models.BucketArn()}, nil)
 	r.allowKey(fn("train"), "kms:Decrypt", "kms:GenerateDataKey")
 
 	// Webhooks publish to the stream and dead-letter what they refuse.

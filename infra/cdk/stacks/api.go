@@ -71,9 +71,11 @@ func (r *Recoup) newAPI() {
 		RefreshTokenValidity:       awscdk.Duration_Hours(jsii.Number(12)),
 		ReadAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
 			Email: jsii.Bool(true), EmailVerified: jsii.Bool(true), Fullname: jsii.Bool(true)}).WithCustomAttributes(jsii.String("tenant")),
-		// The tenant is not writable: a collector must not move themself.
+		// Neither the tenant nor the e-mail is writable: a collector must
+		// not move themself, nor change the name their verdicts are
+		// recorded under (shared/approval.ActorFromClaims).
 		WriteAttributes: awscognito.NewClientAttributes().WithStandardAttributes(&awscognito.StandardAttributesMask{
-			Email: jsii.Bool(true), Fullname: jsii.Bool(true)}),
+			Fullname: jsii.Bool(true)}),
 	})
 
 	access := awslogs.NewLogGroup(r.Stack, jsii.String("Logs-api"), &awslogs.LogGroupProps{
@@ -177,10 +179,10 @@ func (r *Recoup) decisionModel() awsapigateway.Model {
 			AdditionalProperties: false,
 			Properties: &map[string]*awsapigateway.JsonSchema{
 				"tenant":  {Type: awsapigateway.JsonSchemaType_STRING, Enum: &[]any{r.params.Tenant}},
-				"verdict": {Type: awsapigateway.JsonSchemaType_STRING, Enum: &[]any{"approved", "edited", "rejected"}},
+				"verdict": {Type: awsapigateway.JsonSchemaType_STRING, Enum: &[]any{"approved", "edited", "rejected", "handed_off"}},
 				"by":      str(1, 200),
 				"note":    str(0, 2000),
-				"draft": {Type: awsapigateway.JsonSchemaType_OBJECT, AdditionalProperties: false, Required: jsii.Strings("body"),
+				"draft": {Type: &[]awsapigateway.JsonSchemaType{awsapigateway.JsonSchemaType_OBJECT, awsapigateway.JsonSchemaType_NULL}, AdditionalProperties: false, Required: jsii.Strings("body"),
 					Properties: &map[string]*awsapigateway.JsonSchema{"subject": str(0, 998), "body": str(1, 20000)}},
 			},
 		},
@@ -280,7 +282,7 @@ func (r *Recoup) newWebACL() {
 				Action:           &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]any{}},
 				VisibilityConfig: visibility("rate-per-address")},
 			// Imports carry whole exports: the common set's 8 KB body
-			// limit only counts; API Gateway's own 10 MB limit holds.
+			// limit only counts; a synchronous Lambda's 6 MB limit holds.
 			managed(1, "AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY"),
 			managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
 		},

@@ -1297,7 +1297,7 @@ func TestAlarms(t *testing.T) {
 	}
 	expect("the API's 5xx", metric{"AWS/ApiGateway", "5XXError", "ApiName=recoup"}, 0)
 	expect("the opt-out spike", metric{"Recoup", "OptOuts", ""}, 25)
-	expect("model drift", metric{"Recoup", "DriftPSI", ""}, 0.25)
+	expect("model drift", metric{"Recoup", "DriftAlarms", ""}, 1)
 }
 
 // logCall finds, in a Go source file of the repository, the slog Info call
@@ -1381,9 +1381,11 @@ func TestMetricFiltersMatchTheLogs(t *testing.T) {
 	cases := []struct {
 		metric, function, file, field string
 		value                         any
+		metricValue                   string // "" is the field's value
 	}{
-		{"OptOuts", "engagement", "shared/engagement/consumer.go", "opt_outs", 2},
-		{"DriftPSI", "worklist", "shared/cycle/daily.go", "drift_psi", 0.31},
+		{"OptOuts", "engagement", "shared/engagement/consumer.go", "opt_outs", 2, ""},
+		{"DriftPSI", "worklist", "shared/cycle/daily.go", "drift_psi", 0.31, ""},
+		{"DriftAlarms", "worklist", "shared/cycle/daily.go", "drift_level", "alarm", "1"},
 	}
 	filters := appCfn().ofType("AWS::Logs::MetricFilter")
 	if len(filters) != len(cases) {
@@ -1406,8 +1408,12 @@ func TestMetricFiltersMatchTheLogs(t *testing.T) {
 			if get(tr, "MetricNamespace") != "Recoup" {
 				t.Errorf("namespace %v, want Recoup", get(tr, "MetricNamespace"))
 			}
-			if got := get(tr, "MetricValue"); got != "$."+c.field {
-				t.Errorf("metric value %v, want $.%s", got, c.field)
+			want := "$." + c.field
+			if c.metricValue != "" {
+				want = c.metricValue
+			}
+			if got := get(tr, "MetricValue"); got != want {
+				t.Errorf("metric value %v, want %s", got, want)
 			}
 			// The filter reads the log group of the function that logs it.
 			lg := render(get(fns[c.function].props, "LoggingConfig", "LogGroup"))

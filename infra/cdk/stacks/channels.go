@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssmsvoice"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -28,9 +29,17 @@ var smsEvents = []string{"TEXT_DELIVERED", "TEXT_SUCCESSFUL", "TEXT_BLOCKED", "T
 // verified). Letters always go to the write-back queue.
 func (r *Recoup) newChannels() {
 	send, hooks := r.Functions["send"], r.Functions["webhooks"]
-	topic := func(channel string) awssns.Topic {
+	topic := func(channel, publisher string) awssns.Topic {
 		t := awssns.NewTopic(r.Stack, jsii.String("Events-"+channel), &awssns.TopicProps{
 			TopicName: jsii.String("recoup-" + channel + "-events"), MasterKey: r.data.Key, EnforceSSL: jsii.Bool(true)})
+		// The TLS-only policy replaces SNS's default one, so the channel's
+		// service needs its own right to publish, for this account only.
+		t.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(publisher), nil)},
+			Actions:    jsii.Strings("sns:Publish"),
+			Resources:  jsii.Strings(*t.TopicArn()),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *r.Account()}},
+		}))
 		t.AddSubscription(awssnssubscriptions.NewUrlSubscription(r.API.UrlForPath(jsii.String("/webhooks/"+channel)),
 			&awssnssubscriptions.UrlSubscriptionProps{Protocol: awssns.SubscriptionProtocol_HTTPS, RawMessageDelivery: jsii.Bool(false)}))
 		return t
@@ -39,7 +48,7 @@ func (r *Recoup) newChannels() {
 		return "arn:" + *r.Partition() + ":" + service + ":" + *r.Region() + ":" + *r.Account() + ":configuration-set/" + channelConfigurationSet
 	}
 	if from := r.params.EmailFrom; from != "" {
-		events := topic("ses")
+		events := topic("ses", "ses.amazonaws.com")
 		set := awsses.NewConfigurationSet(r.Stack, jsii.String("EmailConfigurationSet"), &awsses.ConfigurationSetProps{
 			ConfigurationSetName: jsii.String(channelConfigurationSet),
 			TlsPolicy:            awsses.ConfigurationSetTlsPolicy_REQUIRE,
@@ -60,7 +69,7 @@ func (r *Recoup) newChannels() {
 		awscdk.NewCfnOutput(r.Stack, jsii.String("EmailEventsTopic"), &awscdk.CfnOutputProps{Value: events.TopicArn()})
 	}
 	if orig := r.params.SMSOrigination; orig != "" {
-		events := topic("sms")
+		events := topic("sms", "sms-voice.amazonaws.com")
 		set := awssmsvoice.NewCfnConfigurationSet(r.Stack, jsii.String("SMSConfigurationSet"), &awssmsvoice.CfnConfigurationSetProps{
 			ConfigurationSetName: jsii.String(channelConfigurationSet),
 			EventDestinations: &[]any{&awssmsvoice.CfnConfigurationSet_EventDestinationProperty{
@@ -69,7 +78,9 @@ func (r *Recoup) newChannels() {
 		})
 		send.Fn.AddEnvironment(jsii.String("RECOUP_SMS_ORIGINATION"), jsii.String(orig), nil)
 		send.Fn.AddEnvironment(jsii.String("RECOUP_SMS_CONFIGURATION_SET"), set.ConfigurationSetName(), nil)
-		send.allow([]string{"sms-voice:SendTextMessage"}, []string{orig, configSet("sms-voice")}, nil)
+		// SendTextMessage is also authorised on the opt-out list it checks.
+		optOuts := "arn:" + *r.Partition() + ":sms-voice:" + *r.Region() + ":" + *r.Account() + ":opt-out-list/Default"
+		send.allow([]string{"sms-voice:SendTextMessage"}, []string{orig, configSet("sms-voice"), optOuts}, nil)
 		hooks.Fn.AddEnvironment(jsii.String("RECOUP_SMS_TOPICS"), events.TopicArn(), nil)
 		numbers, _ := json.Marshal(map[string]string{r.params.SMSNumber: r.params.Tenant})
 		hooks.Fn.AddEnvironment(jsii.String("RECOUP_SMS_NUMBERS"), jsii.String(string(numbers)), nil)

@@ -84,3 +84,33 @@ func TestChannelsComeBack(t *testing.T) {
 		t.Error("send may not ses:SendEmail through the configuration set")
 	}
 }
+
+// Each topic's TLS-only policy replaces SNS's default one, so the service
+// that publishes to it needs an Allow of its own.
+func TestTopicsLetTheirPublishersIn(t *testing.T) {
+	c := appCfn()
+	for topicName, service := range map[string]string{
+		"recoup-ses-events": "ses.amazonaws.com", "recoup-sms-events": "sms-voice.amazonaws.com", "recoup-alarms": "cloudwatch.amazonaws.com",
+	} {
+		topic := c.byProp(t, "AWS::SNS::Topic", "TopicName", topicName)
+		if topic == "" {
+			continue
+		}
+		var allowed bool
+		for _, id := range sortedIDs(c.ofType("AWS::SNS::TopicPolicy")) {
+			p := props(c.resources[id])
+			if !slices.Contains(strs(renderAll(p["Topics"])), ref(topic)) {
+				continue
+			}
+			for _, st := range list(get(p, "PolicyDocument", "Statement")) {
+				if get(st, "Effect") == "Allow" && render(get(st, "Principal", "Service")) == service &&
+					grants(strs(get(st, "Action")), "sns:Publish") && get(st, "Condition") != nil {
+					allowed = true
+				}
+			}
+		}
+		if !allowed {
+			t.Errorf("topic %s: no policy lets %s publish (with a condition)", topicName, service)
+		}
+	}
+}

@@ -86,18 +86,25 @@ func NewData(scope constructs.Construct, id string, props *DataProps) *Data {
 		Conditions: &map[string]any{"ArnLike": map[string]any{
 			"kms:EncryptionContext:aws:logs:arn": "arn:" + *stack.Partition() + ":logs:" + *stack.Region() + ":" + *stack.Account() + ":log-group:*"}},
 	}), jsii.Bool(false))
-	// EventBridge writes undeliverable events to encrypted dead-letter
-	// queues; CloudWatch alarms, SES and End User Messaging SMS publish
-	// to encrypted topics: each on this account's behalf only.
-	var publishers []awsiam.IPrincipal
-	for _, service := range []string{"events", "cloudwatch", "ses", "sms-voice"} {
-		publishers = append(publishers, awsiam.NewServicePrincipal(jsii.String(service+".amazonaws.com"), nil))
+	// SES and End User Messaging SMS publish their events to encrypted
+	// topics, on this account's behalf only (both set aws:SourceAccount).
+	// EventBridge (to encrypted dead-letter queues) and CloudWatch alarms
+	// (to the encrypted alarm topic) are allowed without that condition,
+	// which their calls to KMS do not reliably carry; the queue and topic
+	// policies name who may send.
+	service := func(name string) awsiam.IPrincipal {
+		return awsiam.NewServicePrincipal(jsii.String(name+".amazonaws.com"), nil)
 	}
 	d.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Principals: &publishers,
+		Principals: &[]awsiam.IPrincipal{service("ses"), service("sms-voice")},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()}},
+	}), jsii.Bool(false))
+	d.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{service("events"), service("cloudwatch")},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
+		Resources:  jsii.Strings("*"),
 	}), jsii.Bool(false))
 	for _, spec := range dynamo.Schema() {
 		t := awsdynamodb.NewTable(stack, jsii.String("Table-"+spec.Name), &awsdynamodb.TableProps{

@@ -4,14 +4,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/recoup-dev/recoup/shared/drift"
 )
 
 // Alarm thresholds.
@@ -33,12 +32,23 @@ const (
 //   - each function's errors and throttles;
 //   - each state machine's failed executions and the API's 5xx;
 //   - an opt-out spike, counted from the engagement log's opt_outs;
-//   - model drift, the daily worklist's largest PSI (drift_psi) at or
-//     above the alarm level of shared/drift.
+//   - model drift: a daily worklist whose drift reached the alarm level
+//     (drift_level, shared/drift), its largest PSI on the dashboard.
 func (r *Recoup) newObservability() {
 	r.Alarms = awssns.NewTopic(r.Stack, jsii.String("Alarms"), &awssns.TopicProps{
 		TopicName: jsii.String("recoup-alarms"), MasterKey: r.data.Key, EnforceSSL: jsii.Bool(true)})
 	r.Alarms.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(r.params.AlarmEmail), nil))
+	// The TLS-only policy replaces SNS's default one: CloudWatch needs its
+	// own right to publish, for this deployment's alarms only.
+	r.Alarms.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*r.Alarms.TopicArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": *r.Account()},
+			"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + *r.Partition() + ":cloudwatch:" + *r.Region() + ":" + *r.Account() + ":alarm:recoup-*"},
+		},
+	}))
 	notify := awscloudwatchactions.NewSnsAction(r.Alarms)
 	alarm := func(id, description string, m awscloudwatch.IMetric, threshold float64) awscloudwatch.Alarm {
 		a := m.(awscloudwatch.Metric).CreateAlarm(r.Stack, jsii.String("Alarm-"+id), &awscloudwatch.CreateAlarmOptions{
@@ -92,9 +102,13 @@ func (r *Recoup) newObservability() {
 	optOuts := r.logMetric("OptOuts", r.Functions["engagement"].Logs, `{ $.msg = "engagement event applied" && $.opt_outs > 0 }`, "$.opt_outs")
 	optOutsHourly := optOuts.With(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Hours(jsii.Number(1))})
 	alarm("opt-out-spike", "Many opt-outs within an hour: check the last messages sent and the contact list before the next run.", optOutsHourly, optOutSpike)
+	// The alarm follows the worklist's own verdict (the tenant's thresholds,
+	// shared/drift); the largest PSI is on the dashboard beside it.
 	psi := r.logMetric("DriftPSI", r.Functions["worklist"].Logs, `{ $.msg = "worklist built" }`, "$.drift_psi").
 		With(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Days(jsii.Number(1))})
-	alarm("model-drift", "The ranking model is scoring a population it did not learn from (PSI at the alarm level): check the data feed, then retrain.", psi, drift.DefaultAlarm)
+	drifted := r.logMetric("DriftAlarms", r.Functions["worklist"].Logs, `{ $.msg = "worklist built" && $.drift_level = "alarm" }`, "1").
+		With(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Days(jsii.Number(1))})
+	alarm("model-drift", "The ranking model is scoring a population it did not learn from (drift at the alarm level): check the data feed, then retrain.", drifted, 1)
 
 	widget := func(title string, left []awscloudwatch.IMetric) awscloudwatch.GraphWidget {
 		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &left, Width: jsii.Number(12)})
@@ -103,7 +117,7 @@ func (r *Recoup) newObservability() {
 		DashboardName: jsii.String("recoup"),
 		Widgets: &[]*[]awscloudwatch.IWidget{
 			{widget("Engagement iterator age (ms)", []awscloudwatch.IMetric{iterator}), widget("Opt-outs per hour", []awscloudwatch.IMetric{optOutsHourly})},
-			{widget("Dead-letter queues", depths), widget("Model drift (largest PSI)", []awscloudwatch.IMetric{psi})},
+			{widget("Dead-letter queues", depths), widget("Model drift: largest PSI, and worklists at the alarm level", []awscloudwatch.IMetric{psi, drifted})},
 			{widget("Function errors", errs), widget("Function throttles", throttles)},
 			{widget("Failed executions", failed), widget("API 5xx", []awscloudwatch.IMetric{api5xx})},
 		},

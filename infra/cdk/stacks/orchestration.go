@@ -35,6 +35,12 @@ func (r *Recoup) newOrchestration() {
 			invoked = append(invoked, f)
 		}
 		logs := awslogs.NewLogGroup(r.Stack, jsii.String("Logs-sfn-"+name), &awslogs.LogGroupProps{
+			// Under /aws/vendedlogs/ Step Functions needs no statement of
+			// its own in the account's (size-limited) CloudWatch Logs
+			// resource policy; the stack's id makes the name new for each
+			// deployment, since the group outlives a destroy.
+			LogGroupName: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("/aws/vendedlogs/states/" + stateMachineName(name) + "-"),
+				awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), r.StackId(), nil))}),
 			Retention:     awslogs.RetentionDays_ONE_YEAR,
 			EncryptionKey: r.data.Key,
 			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,

@@ -130,17 +130,22 @@ func (c Config) BaseURL() string {
 // must not be able to send the ledger and the credentials elsewhere.
 // Scheme and host compare without case, a trailing '/' is ignored.
 func (c Config) CheckEndpoint(endpoint string) error {
-	norm := func(raw string) string {
+	norm := func(raw string) (string, string) {
 		u, err := url.Parse(strings.TrimSpace(raw))
 		if err != nil {
-			return raw
+			return "\x00" + raw, "(not a URL)"
 		}
 		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+			u.Host = u.Hostname()
+		}
 		u.Path = strings.TrimRight(u.Path, "/")
-		return u.String()
+		// The message may reach a log: never quote credentials.
+		return u.String(), u.Redacted()
 	}
-	if got := c.BaseURL(); norm(got) != norm(endpoint) {
-		return fmt.Errorf("erp connection: base_url %q is not the endpoint this deployment was made for (%q); redeploy with the new endpoint to move the ERP", got, endpoint)
+	got, shown := norm(c.BaseURL())
+	if want, wantShown := norm(endpoint); got != want {
+		return fmt.Errorf("erp connection: base_url %q is not the endpoint this deployment was made for (%q); redeploy with the new endpoint to move the ERP", shown, wantShown)
 	}
 	return nil
 }

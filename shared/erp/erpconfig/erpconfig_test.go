@@ -79,6 +79,7 @@ func TestCheckEndpoint(t *testing.T) {
 		{"another port", ebs, "http://127.0.0.1:8691", false},
 		{"another scheme", d365, "http://contoso.operations.dynamics.com", false},
 		{"a path added", d365, "https://contoso.operations.dynamics.com/x", false},
+		{"the default port spelt out", d365, "https://contoso.operations.dynamics.com:443", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,5 +95,13 @@ func TestCheckEndpoint(t *testing.T) {
 				t.Errorf("error %q does not name base_url", err)
 			}
 		})
+	}
+	// Credentials in a URL never reach the message.
+	c, err := Parse([]byte(strings.Replace(d365, "https://contoso", "https://user:hunter2@contoso", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckEndpoint("https://other.example"); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("CheckEndpoint = %v, want a refusal without the password", err)
 	}
 }
