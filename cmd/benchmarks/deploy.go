@@ -78,7 +78,8 @@ func deployRows(ctx context.Context, root string) ([]row, error) {
 	}
 
 	// Synthesis through the pinned CLI, as make synth runs it.
-	if err := run1(ctx, root, nil, "make", "-s", "node22", "infra/node_modules/.bin/cdk"); err != nil {
+	// The CLI's make target is its absolute path (the Makefile's $(CDK)).
+	if err := run1(ctx, root, nil, "make", "-s", "node22", filepath.Join(root, "infra", "node_modules", ".bin", "cdk")); err != nil {
 		return nil, err
 	}
 	cache, err := os.MkdirTemp("", "recoup-synth-cache-")
