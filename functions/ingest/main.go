@@ -42,19 +42,19 @@ func main() {
 	// schedule's) pulls the records from Oracle EBS.
 	env := &wire.Env{AWS: cfg, Getenv: os.Getenv}
 	conn, found, err := env.ERP(context.Background())
-	if err != nil {
-		log.Error("read the ERP connection", "err", err)
-		os.Exit(1)
-	}
 	switch {
+	case err != nil:
+		// File imports need no ERP: a connection not yet stored (a new
+		// deployment's secret holds "{}") or wrong refuses pulls only.
+		log.Error("read the ERP connection: pulls from the ERP are refused", "err", err)
 	case found && conn.ERP != erpconfig.ERPOracleEBS:
 		// Reading is built for Oracle EBS; file imports still work.
 		log.Warn("the ERP connection is not Oracle EBS: pulls from the ERP are refused", "erp", conn.ERP)
 	case found:
 		ebs, err := conn.EBS()
 		if err != nil {
-			log.Error("open the ERP", "err", err)
-			os.Exit(1)
+			log.Error("open the ERP: pulls from the ERP are refused", "err", err)
+			break
 		}
 		h.Pull = func(ctx context.Context, since time.Time) (imports.Source, time.Time, error) {
 			var buf bytes.Buffer

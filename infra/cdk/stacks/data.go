@@ -166,6 +166,11 @@ func NewData(scope constructs.Construct, id string, props *DataProps) *Data {
 		Description:   jsii.String("The tenant's ERP connection document (shared/erp/erpconfig): which ERP, its URL, the integration user's credentials"),
 		EncryptionKey: d.Key,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		// An empty document, not a generated password: until the tenant
+		// stores the connection, the write-back and the ERP pull say
+		// "erp is missing" rather than fail to read a random string. It
+		// holds nothing secret.
+		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String("{}")),
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(d.ERPSecret, &[]*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String("The secret holds the ERP integration user's password, which the ERP's own policy rotates; " +
