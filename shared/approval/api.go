@@ -98,10 +98,10 @@ func TenantFromClaims(claim string, only ...ledger.TenantID) TenantFunc {
 	}
 }
 
-// claimedTenant reads the tenant claim. Claims arrive as strings; the
-// map[string]string case covers requests built in Go rather than decoded
-// from API Gateway's JSON.
-func claimedTenant(req events.APIGatewayProxyRequest, claim string) (ledger.TenantID, error) {
+// claimOf reads one claim the authorizer verified, "" when the token has
+// none. Claims arrive as strings; the map[string]string case covers
+// requests built in Go rather than decoded from API Gateway's JSON.
+func claimOf(req events.APIGatewayProxyRequest, claim string) (string, error) {
 	var value any
 	switch claims := req.RequestContext.Authorizer["claims"].(type) {
 	case map[string]any:
@@ -112,6 +112,15 @@ func claimedTenant(req events.APIGatewayProxyRequest, claim string) (ledger.Tena
 		return "", forbidden("", "the request carries no authorizer claims")
 	}
 	s, _ := value.(string)
+	return s, nil
+}
+
+// claimedTenant reads the tenant claim.
+func claimedTenant(req events.APIGatewayProxyRequest, claim string) (ledger.TenantID, error) {
+	s, err := claimOf(req, claim)
+	if err != nil {
+		return "", err
+	}
 	if s == "" {
 		return "", forbidden("", "the caller's token has no "+claim+" claim")
 	}
@@ -156,28 +165,15 @@ type ActorFunc func(req events.APIGatewayProxyRequest) (string, error)
 // an address nobody confirmed names nobody.
 func ActorFromClaims(claim, verified string) ActorFunc {
 	return func(req events.APIGatewayProxyRequest) (string, error) {
-		var value any
-		switch claims := req.RequestContext.Authorizer["claims"].(type) {
-		case map[string]any:
-			value = claims[claim]
-		case map[string]string:
-			value = claims[claim]
-		default:
-			return "", forbidden("", "the request carries no authorizer claims")
+		s, err := claimOf(req, claim)
+		if err != nil {
+			return "", err
 		}
-		s, _ := value.(string)
 		if s == "" || !utf8.ValidString(s) {
 			return "", forbidden("", "the caller's token has no usable "+claim+" claim")
 		}
 		if verified != "" {
-			var ok any
-			switch claims := req.RequestContext.Authorizer["claims"].(type) {
-			case map[string]any:
-				ok = claims[verified]
-			case map[string]string:
-				ok = claims[verified]
-			}
-			if ok != "true" {
+			if ok, _ := claimOf(req, verified); ok != "true" {
 				return "", forbidden("", "the caller's "+claim+" is not verified")
 			}
 		}
