@@ -73,13 +73,12 @@ func (f *fn) allow(actions []string, resources []string, conditions map[string]a
 	f.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(st))
 }
 
-// Log groups, like every retained resource of this stack, get names
-// CloudFormation makes up: a fixed name would survive `make destroy` and
-// make the next deploy fail on it.
-
 // newFunctions builds every function: arm64 on provided.al2023 from
 // <dist>/<name>/bootstrap, traced, logging JSON to its own encrypted log
 // group, with its own role and nothing granted yet (access.go grants).
+// The log groups, like every retained resource of this stack, get names
+// CloudFormation makes up: a fixed name would survive `make destroy` and
+// make the next deploy fail on it.
 func (r *Recoup) newFunctions() {
 	r.Functions = map[string]*fn{}
 	for _, spec := range fnSpecs {
