@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,11 +35,19 @@ import (
 func main() {
 	ctx := context.Background()
 	env := wire.Must(wire.Load(ctx))
-	conn, found, err := env.ERP(ctx)
-	if err == nil && !found {
-		err = errors.New("neither RECOUP_ERP_SECRET (a Secrets Manager id) nor RECOUP_ERP_CONFIG_FILE is set: the write-back needs the ERP connection")
+	// The connection is read again when the ERP refuses its credentials:
+	// the tenant rotates the password in the secret, not in this function.
+	open := func(ctx context.Context) (writeback.ERP, error) {
+		conn, found, err := env.ERP(ctx)
+		if err == nil && !found {
+			err = errors.New("neither RECOUP_ERP_SECRET (a Secrets Manager id) nor RECOUP_ERP_CONFIG_FILE is set: the write-back needs the ERP connection")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return conn.Open()
 	}
-	adapter := wire.Must(wire.Must(conn, err).Open())
+	adapter := wire.Must(writeback.NewReconnecting(ctx, open, time.Now))
 	audit := wire.Must(dynamo.NewAudit(env.DB, env.Prefix))
 	store := wire.Must(dynamo.NewWritebacks(env.DB, audit, env.Prefix))
 	d := wire.Must(writeback.New(adapter, store, writeback.Options{Now: env.Now, Log: env.Log}))

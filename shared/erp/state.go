@@ -114,6 +114,10 @@ type Error struct {
 	// NotSent says the request surely never reached the ERP, so the action
 	// can go back to pending without a read-back.
 	NotSent bool `json:"not_sent,omitempty"`
+	// Credentials says the ERP (or its identity provider) refused the
+	// integration user's credentials: nothing ran, and the same request
+	// with a rotated password may pass (writeback.Reconnecting).
+	Credentials bool `json:"credentials,omitempty"`
 }
 
 func (e *Error) Error() string {

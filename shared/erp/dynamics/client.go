@@ -289,7 +289,7 @@ func tokenError(err error) *erp.Error {
 		if msg == "" {
 			msg = clip(strings.TrimSpace(string(re.Body)), 300)
 		}
-		return &erp.Error{Class: erp.ClassPermanent, Code: "token_" + code, NotSent: true,
+		return &erp.Error{Class: erp.ClassPermanent, Code: "token_" + code, NotSent: true, Credentials: st == http.StatusUnauthorized || code == "invalid_client",
 			Message: fmt.Sprintf("token endpoint refused the client credentials: HTTP %d: %s", st, msg)}
 	}
 	return &erp.Error{Class: erp.ClassTransient, Code: "token_unavailable", NotSent: true, Message: "token endpoint: " + err.Error()}

@@ -245,6 +245,11 @@ func TestApplyRefusals(t *testing.T) {
 			if !strings.Contains(e.Message, tt.says) {
 				t.Errorf("message %q does not say %q", e.Message, tt.says)
 			}
+			// Only a refused secret is the credentials' fault (a rotation
+			// writeback.Reconnecting may mend by reading them again).
+			if want := tt.name == "wrong secret"; e.Credentials != want {
+				t.Errorf("credentials refused = %v, want %v", e.Credentials, want)
+			}
 			if n := len(sim.Applied()); n != 0 {
 				t.Errorf("%d keys applied", n)
 			}

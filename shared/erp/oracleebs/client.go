@@ -253,7 +253,11 @@ func parse(alias, method string, status int, body []byte) (output, error) {
 		if status >= 500 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout {
 			class = erp.ClassTransient
 		}
-		return nil, &erp.Error{Class: class, Code: code, Message: fmt.Sprintf("%s: HTTP %d: %s", where, status, msg)}
+		// A 401 is ISG refusing the user before running anything: a wrong
+		// or rotated password (a stale token never gets here).
+		refused := status == http.StatusUnauthorized
+		return nil, &erp.Error{Class: class, Code: code, Message: fmt.Sprintf("%s: HTTP %d: %s", where, status, msg),
+			NotSent: refused, Credentials: refused}
 	}
 	var env struct {
 		Out output `json:"OutputParameters"`

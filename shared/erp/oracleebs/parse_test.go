@@ -20,6 +20,7 @@ func TestParse(t *testing.T) {
 		class   erp.Class // "" for success
 		code    string
 		notSent bool
+		creds   bool // the credentials were refused
 	}{
 		{name: "success", status: 200, body: `{"OutputParameters":{"X_RETURN_STATUS":"S","X_MSG_COUNT":"0","X_JTF_NOTE_ID":"10001"}}`},
 		{name: "business error keeps the message's code", status: 200,
@@ -38,7 +39,7 @@ func TestParse(t *testing.T) {
 		{name: "truncated JSON", status: 200, body: `{"OutputParameters":{"X_RETURN_ST`, class: erp.ClassTransient, code: "malformed_response"},
 		{name: "status missing", status: 200, body: `{"OutputParameters":{}}`, class: erp.ClassTransient, code: "malformed_response"},
 		{name: "authentication", status: 401, body: `{"ISGServiceFault":{"Code":"FND_SOA_AUTHENTICATION_FAILURE","Message":"bad user"}}`,
-			class: erp.ClassPermanent, code: "FND_SOA_AUTHENTICATION_FAILURE"},
+			class: erp.ClassPermanent, code: "FND_SOA_AUTHENTICATION_FAILURE", notSent: true, creds: true},
 		{name: "no grant", status: 403, body: `{"ISGServiceFault":{"Code":"ISG_SERVICE_AUTH_FAILURE","Message":"no grant"}}`,
 			class: erp.ClassPermanent, code: "ISG_SERVICE_AUTH_FAILURE"},
 		{name: "database down", status: 500, body: `{"ISGServiceFault":{"Code":"ISG_DB_CONNECTION_ERROR","Message":"down"}}`,
@@ -58,8 +59,9 @@ func TestParse(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("err %v is not an erp.Error", err)
 			}
-			if e.Class != tt.class || e.Code != tt.code || e.NotSent != tt.notSent {
-				t.Errorf("got %s %s notSent=%v, want %s %s %v", e.Class, e.Code, e.NotSent, tt.class, tt.code, tt.notSent)
+			if e.Class != tt.class || e.Code != tt.code || e.NotSent != tt.notSent || e.Credentials != tt.creds {
+				t.Errorf("got %s %s notSent=%v credentials=%v, want %s %s %v %v", e.Class, e.Code, e.NotSent, e.Credentials,
+					tt.class, tt.code, tt.notSent, tt.creds)
 			}
 			if !strings.Contains(e.Message, "a/m") {
 				t.Errorf("message %q does not name the service", e.Message)
