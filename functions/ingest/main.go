@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -39,24 +40,23 @@ func main() {
 		os.Exit(1)
 	}
 	// With an ERP connection, a request {"tenant": T, "from": "erp"} (the
-	// schedule's) pulls the records from Oracle EBS.
+	// schedule's) pulls the records from Oracle EBS. The connection is read
+	// at each pull, not at the cold start: a pull is rare, the tenant
+	// rotates the password in the secret, and file imports need no ERP.
 	env := &wire.Env{AWS: cfg, Getenv: os.Getenv}
-	conn, found, err := env.ERP(context.Background())
-	switch {
-	case err != nil:
-		// File imports need no ERP: a connection not yet stored (a new
-		// deployment's secret holds "{}") or wrong refuses pulls only.
-		log.Error("read the ERP connection: pulls from the ERP are refused", "err", err)
-	case found && conn.ERP != erpconfig.ERPOracleEBS:
-		// Reading is built for Oracle EBS; file imports still work.
-		log.Warn("the ERP connection is not Oracle EBS: pulls from the ERP are refused", "erp", conn.ERP)
-	case found:
-		ebs, err := conn.EBS()
-		if err != nil {
-			log.Error("open the ERP: pulls from the ERP are refused", "err", err)
-			break
-		}
+	if os.Getenv("RECOUP_ERP_SECRET") != "" || os.Getenv("RECOUP_ERP_CONFIG_FILE") != "" {
 		h.Pull = func(ctx context.Context, since time.Time) (imports.Source, time.Time, error) {
+			conn, _, err := env.ERP(ctx)
+			if err != nil {
+				return imports.Source{}, time.Time{}, err
+			}
+			if conn.ERP != erpconfig.ERPOracleEBS {
+				return imports.Source{}, time.Time{}, fmt.Errorf("the ERP connection is %s: pulls are built for Oracle EBS; import its exports as files", conn.ERP)
+			}
+			ebs, err := conn.EBS()
+			if err != nil {
+				return imports.Source{}, time.Time{}, err
+			}
 			var buf bytes.Buffer
 			counts, err := oracleebs.Snapshot(ctx, ebs, &buf, since)
 			if err != nil {
