@@ -1,9 +1,9 @@
 package stacks
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"strings"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -82,11 +82,9 @@ func (r *Recoup) grantAccess() {
 		if !ok {
 			panic("stacks: no table access declared for function " + name)
 		}
-		var tables []awsdynamodb.Table
 		for _, t := range a.read {
 			f.allow(tableRead, tableARNs(t), leading)
 			f.allow([]string{"dynamodb:Query"}, indexARNs(t), leading)
-			tables = append(tables, r.data.Tables[t])
 		}
 		for _, t := range a.write {
 			writes := tableWrite
@@ -95,9 +93,8 @@ func (r *Recoup) grantAccess() {
 			}
 			f.allow(append(append([]string{}, tableRead...), writes...), tableARNs(t), leading)
 			f.allow([]string{"dynamodb:Query"}, indexARNs(t), leading)
-			tables = append(tables, r.data.Tables[t])
 		}
-		if len(tables) > 0 {
+		if len(a.read)+len(a.write) > 0 {
 			r.allowKey(f, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 		}
 	}
@@ -213,9 +210,18 @@ func (r *Recoup) modelARNs() []string {
 	if m := modelPattern.FindStringSubmatch(id); m != nil && m[1] != "" {
 		base := strings.TrimPrefix(id, m[1]+".")
 		return []string{
-			"arn:" + *r.Partition() + ":bedrock:" + *r.Region() + ":" + *r.Account() + ":inference-profile/" + id,
-			"arn:" + *r.Partition() + ":bedrock:*::foundation-model/" + base,
+			arn(r.Stack, "bedrock", "inference-profile/"+id, nil, nil),
+			arn(r.Stack, "bedrock", "foundation-model/"+base, jsii.String("*"), jsii.String("")),
 		}
 	}
-	return []string{"arn:" + *r.Partition() + ":bedrock:" + *r.Region() + "::foundation-model/" + id}
+	return []string{arn(r.Stack, "bedrock", "foundation-model/"+id, nil, jsii.String(""))}
+}
+
+// arn is the ARN of resource (type and name, "identity/ar@example.com") of
+// service in the stack's partition, region and account; region or account
+// override them when given ("" for a global resource such as a foundation
+// model, "*" for any region).
+func arn(stack awscdk.Stack, service, resource string, region, account *string) string {
+	return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource),
+		Region: region, Account: account, ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
 }

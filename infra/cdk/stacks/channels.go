@@ -45,7 +45,7 @@ func (r *Recoup) newChannels() {
 		return t
 	}
 	configSet := func(service string) string {
-		return "arn:" + *r.Partition() + ":" + service + ":" + *r.Region() + ":" + *r.Account() + ":configuration-set/" + channelConfigurationSet
+		return arn(r.Stack, service, "configuration-set/"+channelConfigurationSet, nil, nil)
 	}
 	if from := r.params.EmailFrom; from != "" {
 		events := topic("ses", "ses.amazonaws.com")
@@ -60,9 +60,7 @@ func (r *Recoup) newChannels() {
 		})
 		send.Fn.AddEnvironment(jsii.String("RECOUP_EMAIL_FROM"), jsii.String(from), nil)
 		send.Fn.AddEnvironment(jsii.String("RECOUP_SES_CONFIGURATION_SET"), set.ConfigurationSetName(), nil)
-		identity := func(name string) string {
-			return "arn:" + *r.Partition() + ":ses:" + *r.Region() + ":" + *r.Account() + ":identity/" + name
-		}
+		identity := func(name string) string { return arn(r.Stack, "ses", "identity/"+name, nil, nil) }
 		domain := from[strings.LastIndex(from, "@")+1:]
 		send.allow([]string{"ses:SendEmail"}, []string{identity(from), identity(domain), configSet("ses")}, nil)
 		hooks.Fn.AddEnvironment(jsii.String("RECOUP_SES_TOPICS"), events.TopicArn(), nil)
@@ -79,7 +77,7 @@ func (r *Recoup) newChannels() {
 		send.Fn.AddEnvironment(jsii.String("RECOUP_SMS_ORIGINATION"), jsii.String(orig), nil)
 		send.Fn.AddEnvironment(jsii.String("RECOUP_SMS_CONFIGURATION_SET"), set.ConfigurationSetName(), nil)
 		// SendTextMessage is also authorised on the opt-out list it checks.
-		optOuts := "arn:" + *r.Partition() + ":sms-voice:" + *r.Region() + ":" + *r.Account() + ":opt-out-list/Default"
+		optOuts := arn(r.Stack, "sms-voice", "opt-out-list/Default", nil, nil)
 		send.allow([]string{"sms-voice:SendTextMessage"}, []string{orig, configSet("sms-voice"), optOuts}, nil)
 		hooks.Fn.AddEnvironment(jsii.String("RECOUP_SMS_TOPICS"), events.TopicArn(), nil)
 		numbers, _ := json.Marshal(map[string]string{r.params.SMSNumber: r.params.Tenant})

@@ -57,7 +57,6 @@ func functionName(name string) string { return "recoup-" + name }
 
 // fn is one deployed function with its role and log group.
 type fn struct {
-	spec fnSpec
 	Fn   awslambda.Function
 	Role awsiam.Role
 	Logs awslogs.LogGroup
@@ -92,7 +91,7 @@ func (r *Recoup) newFunctions() {
 			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 			Description: jsii.String("Recoup " + spec.name + ": only what this function touches"),
 		})
-		f := &fn{spec: spec, Role: role, Logs: logs}
+		f := &fn{Role: role, Logs: logs}
 		// The group's ARN ends in ":*", its streams: Lambda names them.
 		f.allow([]string{"logs:CreateLogStream", "logs:PutLogEvents"}, []string{*logs.LogGroupArn()}, nil)
 		props := &awslambda.FunctionProps{

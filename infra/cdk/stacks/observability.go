@@ -46,7 +46,8 @@ func (r *Recoup) newObservability() {
 		Resources:  jsii.Strings(*r.Alarms.TopicArn()),
 		Conditions: &map[string]any{
 			"StringEquals": map[string]any{"aws:SourceAccount": *r.Account()},
-			"ArnLike":      map[string]any{"aws:SourceArn": "arn:" + *r.Partition() + ":cloudwatch:" + *r.Region() + ":" + *r.Account() + ":alarm:recoup-*"},
+			"ArnLike": map[string]any{"aws:SourceArn": *r.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"),
+				ResourceName: jsii.String("recoup-*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})},
 		},
 	}))
 	notify := awscloudwatchactions.NewSnsAction(r.Alarms)
