@@ -130,24 +130,35 @@ func (c Config) BaseURL() string {
 // must not be able to send the ledger and the credentials elsewhere.
 // Scheme and host compare without case, a trailing '/' is ignored.
 func (c Config) CheckEndpoint(endpoint string) error {
-	norm := func(raw string) (string, string) {
-		u, err := url.Parse(strings.TrimSpace(raw))
-		if err != nil {
-			return "\x00" + raw, "(not a URL)"
-		}
-		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-		if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
-			u.Host = u.Hostname()
-		}
-		u.Path = strings.TrimRight(u.Path, "/")
-		// The message may reach a log: never quote credentials.
-		return u.String(), u.Redacted()
+	got, err := normURL(c.BaseURL())
+	if err != nil {
+		return fmt.Errorf("erp connection: base_url is not a URL")
 	}
-	got, shown := norm(c.BaseURL())
-	if want, wantShown := norm(endpoint); got != want {
-		return fmt.Errorf("erp connection: base_url %q is not the endpoint this deployment was made for (%q); redeploy with the new endpoint to move the ERP", shown, wantShown)
+	want, err := normURL(endpoint)
+	if err != nil {
+		return fmt.Errorf("erp connection: the deployment's endpoint is not a URL")
+	}
+	if got.String() != want.String() {
+		// The message may reach a log: never quote credentials.
+		return fmt.Errorf("erp connection: base_url %q is not the endpoint this deployment was made for (%q); redeploy with the new endpoint to move the ERP",
+			got.Redacted(), want.Redacted())
 	}
 	return nil
+}
+
+// normURL puts a URL in the form CheckEndpoint compares: scheme and host
+// in lower case, a default port left out, no trailing '/'.
+func normURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, err
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		u.Host = u.Hostname()
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
 }
 
 // Open builds the adapter the document names; it checks what the

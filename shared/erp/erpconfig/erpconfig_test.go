@@ -96,6 +96,14 @@ func TestCheckEndpoint(t *testing.T) {
 			}
 		})
 	}
+	// A base_url that is not a URL never matches, even the same text.
+	bad, err := Parse([]byte(strings.Replace(d365, "https://contoso.operations.dynamics.com", "http://[::1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.CheckEndpoint("http://[::1"); err == nil || !strings.Contains(err.Error(), "base_url") {
+		t.Errorf("CheckEndpoint of an unparsable base_url = %v, want a refusal naming base_url", err)
+	}
 	// Credentials in a URL never reach the message.
 	c, err := Parse([]byte(strings.Replace(d365, "https://contoso", "https://user:hunter2@contoso", 1)))
 	if err != nil {
