@@ -59,10 +59,7 @@ type Scorer struct {
 	// Profiles give the tenant's reporting currency and rates, which
 	// value the balance.
 	Profiles Profiles
-	// History, when set, gives the letters sent, which the channel model
-	// counts as trials (withLetters).
-	History HistoryReader
-	Now     func() time.Time
+	Now      func() time.Time
 }
 
 // Score scores one customer with the tenant's champion model.
@@ -94,16 +91,6 @@ func (s *Scorer) Score(ctx context.Context, ref Ref) (Score, error) {
 	feats, err := s.Engagement.Features(ctx, ref.Tenant, []string{ref.Customer})
 	if err != nil {
 		return Score{}, Transient{fmt.Errorf("cycle: score %s: engagement: %w", ref.Customer, err)}
-	}
-	if s.History != nil {
-		hist, err := s.History.Load(ctx, ref.Tenant, ref.Customer, now.Add(-letterLookback))
-		if err != nil {
-			return Score{}, Transient{fmt.Errorf("cycle: score %s: contact history: %w", ref.Customer, err)}
-		}
-		if feats == nil {
-			feats = map[string]engagement.Features{}
-		}
-		feats[ref.Customer] = withLetters(feats[ref.Customer], hist.Attempts, now)
 	}
 	wl, err := worklist.Build(worklist.Inputs{
 		Tenant: ref.Tenant, At: now, Model: model,

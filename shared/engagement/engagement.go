@@ -95,6 +95,12 @@ type Features struct {
 	LastEventAt  time.Time
 	Events       int
 	Version      int64 // for the store's optimistic update
+	// Letters are when the dispatch gate allowed each letter, in the
+	// order recorded. Letters have no delivery receipt, so no signal
+	// counts them; the channel model counts them as trials once a reply
+	// could have come back (preference.WithLetters). The store keeps them
+	// apart from the counts, written with the attempt, not by events.
+	Letters []time.Time
 }
 
 // Clone returns a deep copy.
@@ -111,6 +117,7 @@ func (f Features) Clone() Features {
 	for ch, t := range f.LastResponse {
 		g.LastResponse[ch] = t
 	}
+	g.Letters = slices.Clone(f.Letters)
 	return g
 }
 

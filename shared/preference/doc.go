@@ -30,11 +30,11 @@
 //     receipt was lost, or the channel has none, like a letter), and the
 //     response itself proves the attempt reached the person. The price is
 //     that a channel without receipts only learns from responses and reads
-//     high. Letters have none: the collection cycle's Score step, which
-//     picks the channel a cycle uses, counts the letters the contact
-//     history holds as delivered once their reply window has passed
-//     (shared/cycle, withLetters). The daily worklist's channel column
-//     does not read the history yet and still reads letters high.
+//     high. Letters have none: the dispatch gate records when it allowed
+//     each letter (engagement.Features.Letters), and [WithLetters] counts
+//     them as delivered once their reply window has passed. The worklist
+//     applies it for every customer, so the daily run and the cycle's
+//     Score step read letters alike.
 //
 // The features' "voice_ai" key (the events spelling) is read as ai_voice;
 // prerecorded, web and payment counts are ignored: they are not channels

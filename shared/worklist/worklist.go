@@ -73,10 +73,15 @@ func Build(in Inputs) (Worklist, error) {
 	if err != nil {
 		return Worklist{}, err
 	}
+	// Letters sent count as trials once a reply could have come back, for
+	// the prior and for each customer's estimate alike.
+	eng := make(map[string]engagement.Features, len(in.Engagement))
 	population := make([]engagement.Features, 0, len(in.Engagement))
 	for _, id := range slices.Sorted(maps.Keys(in.Engagement)) { // the prior must not depend on map order
-		population = append(population, in.Engagement[id])
+		eng[id] = preference.WithLetters(in.Engagement[id], in.At)
+		population = append(population, eng[id])
 	}
+	in.Engagement = eng
 	prior, err := preference.FitPrior(population)
 	if err != nil {
 		return Worklist{}, fmt.Errorf("worklist: channel prior: %w", err)

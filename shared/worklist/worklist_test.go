@@ -49,7 +49,11 @@ func TestBuild(t *testing.T) {
 			"email": {engagement.SignalDelivered: 6},
 		},
 		LastResponse: map[string]time.Time{"sms": end.AddDate(0, 0, -2)},
-	}}
+	},
+		// Letters have no receipts: two are past their reply window and
+		// count as trials, the third is still in the post.
+		"L1": {Letters: []time.Time{end.AddDate(0, 0, -30), end.AddDate(0, 0, -20), end.AddDate(0, 0, -3)}},
+	}
 	opts := preference.DefaultOptions()
 	opts.ExploreShare = 0
 	wl, err := Build(Inputs{Tenant: "acme", At: end, Model: m, Snapshot: snap, Contacts: b.Contacts, Engagement: eng,
@@ -81,6 +85,9 @@ func TestBuild(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("customer %q, who has an open balance and a mobile, is not on the worklist", texter)
+	}
+	if got := wl.Prior.For(preference.Letter); got.Trials != 2 || got.Customers != 1 {
+		t.Errorf("letter prior from %d customers and %d trials, want 1 and the 2 letters past their window", got.Customers, got.Trials)
 	}
 	if wl.Drift.Rows == 0 {
 		t.Error("no drift report")

@@ -191,6 +191,12 @@ func (c *Contacts) Commit(ctx context.Context, tenant ledger.TenantID, customer 
 		{Put: &types.Put{TableName: aws.String(c.table), Item: claim, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: aws.String(c.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
+	// A letter has no delivery receipt: its sending is recorded where the
+	// channel model reads engagement (preference.WithLetters), with the
+	// attempt, so a duplicate or lost race records neither.
+	if rec.Channel == compliance.ChannelLetter && rec.Decision == compliance.Allow {
+		items = append(items, letterAppend(c.table, tenant, customer, rec.At))
+	}
 	for _, st := range checks {
 		cc, err := c.consent.StateCheck(tenant, st)
 		if err != nil {

@@ -74,8 +74,13 @@ const (
 	claimSK    = "EVENT"
 	standingSK = "STANDING" // in the person's attempt partition: between ATT# and VERSION
 	featuresSK = "FEATURES"
-	actionSK   = "ACT#"
-	replanSK   = "REPLAN#"
+	// lettersSK holds when the gate allowed each letter (attribute sent, a
+	// list of instants), appended in the attempt's own transaction. It is
+	// apart from FEATURES, which the engagement consumer puts whole under
+	// a version condition, so neither writer can lose the other's writes.
+	lettersSK = "LETTERS"
+	actionSK  = "ACT#"
+	replanSK  = "REPLAN#"
 )
 
 func claimPK(t ledger.TenantID, id string) string   { return "T#" + string(t) + "#EV#" + id }
@@ -225,11 +230,12 @@ func (e *Engagement) Load(ctx context.Context, tenant ledger.TenantID, customer 
 }
 
 // Features reads the engagement features of the given customers, strongly
-// consistent, in batches; customers with no engagement yet are absent.
+// consistent, in batches, with the letters sent to each; customers with
+// neither engagement nor letters yet are absent.
 func (e *Engagement) Features(ctx context.Context, tenant ledger.TenantID, customers []string) (map[string]engagement.Features, error) {
-	keys := make([]map[string]types.AttributeValue, len(customers))
-	for i, c := range customers {
-		keys[i] = itemKey(featuresPK(tenant, c), featuresSK)
+	keys := make([]map[string]types.AttributeValue, 0, 2*len(customers))
+	for _, c := range customers {
+		keys = append(keys, itemKey(featuresPK(tenant, c), featuresSK), itemKey(featuresPK(tenant, c), lettersSK))
 	}
 	items, err := batchGet(ctx, e.api, e.table, keys, "")
 	if err != nil {
@@ -237,15 +243,65 @@ func (e *Engagement) Features(ctx context.Context, tenant ledger.TenantID, custo
 	}
 	prefix := featuresPK(tenant, "")
 	out := make(map[string]engagement.Features, len(items))
+	letters := map[string][]time.Time{}
 	for _, av := range items {
 		customer := strings.TrimPrefix(str(av["PK"]), prefix)
+		if str(av["SK"]) == lettersSK {
+			if letters[customer], err = decodeLetters(av, customer); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		f, err := decodeFeatures(av, customer)
 		if err != nil {
 			return nil, err
 		}
 		out[customer] = f
 	}
+	for customer, sent := range letters {
+		f := out[customer]
+		f.Letters = sent
+		out[customer] = f
+	}
 	return out, nil
+}
+
+type lettersItem struct {
+	Sent []string `dynamodbav:"sent"`
+}
+
+// decodeLetters decodes a LETTERS item.
+func decodeLetters(av map[string]types.AttributeValue, customer string) ([]time.Time, error) {
+	var it lettersItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("decode letters sent to %s: %w", customer, err)
+	}
+	out := make([]time.Time, len(it.Sent))
+	for i, s := range it.Sent {
+		t, err := parseInstant("letter sent", s)
+		if err == nil && t.IsZero() {
+			err = errors.New("empty letter time")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("letters sent to %s, entry %d: %w", customer, i, err)
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// letterAppend records, in the transaction that records the attempt, that
+// a letter was allowed at at.
+func letterAppend(table string, tenant ledger.TenantID, customer string, at time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:        aws.String(table),
+		Key:              itemKey(featuresPK(tenant, customer), lettersSK),
+		UpdateExpression: aws.String("SET sent = list_append(if_not_exists(sent, :none), :at)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":none": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
+			":at":   &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: instant(at)}}},
+		},
+	}}
 }
 
 // decodeFeatures decodes a FEATURES item.

@@ -191,3 +191,88 @@ func integrationEngagement(t *testing.T) *Engagement {
 	}
 	return e
 }
+
+// TestIntegrationLettersSent: a letter the gate allowed is recorded with
+// its attempt and read back with the features, in order; a blocked letter,
+// another channel, a duplicate attempt and another tenant's letter are
+// not; the consumer's later put of the features loses no letter, nor a
+// letter the features.
+func TestIntegrationLettersSent(t *testing.T) {
+	l, prefix := integrationLedger(t)
+	db := l.api.(*dynamodb.Client)
+	ctx := context.Background()
+	e, err := NewEngagement(db, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := NewConsent(db, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewContacts(db, prefix, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 4, 14, 15, 0, 0, 0, time.UTC)
+	record := func(tenant ledger.TenantID, customer, id string, ch compliance.Channel, d compliance.Decision, when time.Time) error {
+		t.Helper()
+		base, err := h.Load(ctx, tenant, customer, when.AddDate(-1, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Commit(ctx, tenant, customer, base, dispatch.Attempt{ID: id, Channel: ch, Decision: d, At: when, To: "postal:1"}, nil)
+	}
+	for _, r := range []struct {
+		tenant ledger.TenantID
+		id     string
+		ch     compliance.Channel
+		d      compliance.Decision
+		at     time.Time
+	}{
+		{"acme", "a1", compliance.ChannelLetter, compliance.Allow, at},
+		{"acme", "a2", compliance.ChannelLetter, compliance.Block, at.Add(time.Hour)},
+		{"acme", "a3", compliance.ChannelEmail, compliance.Allow, at.Add(2 * time.Hour)},
+		{"acme", "a4", compliance.ChannelLetter, compliance.Allow, at.AddDate(0, 0, 20)},
+		{"other", "a5", compliance.ChannelLetter, compliance.Allow, at},
+	} {
+		if err := record(r.tenant, "C1", r.id, r.ch, r.d, r.at); err != nil {
+			t.Fatalf("attempt %s: %v", r.id, err)
+		}
+	}
+	if err := record("acme", "C1", "a4", compliance.ChannelLetter, compliance.Allow, at.AddDate(0, 0, 21)); !errors.Is(err, dispatch.ErrDuplicate) {
+		t.Fatalf("the same attempt again: %v, want ErrDuplicate", err)
+	}
+	// The consumer puts the features after the letters, and a letter
+	// follows the put.
+	base, err := e.Load(ctx, "acme", "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := engagement.Features{Counts: map[string]map[engagement.Signal]int{"letter": {engagement.SignalPaid: 1}}, LastEventAt: at, Events: 1}
+	c := engagement.Claim{Tenant: "acme", EventID: "e1", Customer: "C1", Hash: "e1", AppliedAt: at, Expires: at.Add(time.Hour), Outcome: "applied"}
+	if err := e.Commit(ctx, c, base, engagement.Effects{Features: reply}); err != nil {
+		t.Fatal(err)
+	}
+	if err := record("acme", "C1", "a6", compliance.ChannelLetter, compliance.Allow, at.AddDate(0, 0, 40)); err != nil {
+		t.Fatal(err)
+	}
+	if err := record("acme", "C2", "a7", compliance.ChannelLetter, compliance.Allow, at); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := e.Features(ctx, "acme", []string{"C1", "C2", "C3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]time.Time{"C1": {at, at.AddDate(0, 0, 20), at.AddDate(0, 0, 40)}, "C2": {at}}
+	letters := map[string][]time.Time{}
+	for c, f := range got {
+		letters[c] = f.Letters
+	}
+	if d := cmp.Diff(want, letters); d != "" {
+		t.Errorf("letters sent (-want +got):\n%s", d)
+	}
+	if n := got["C1"].Counts["letter"][engagement.SignalPaid]; n != 1 {
+		t.Errorf("C1's letter payments = %d, want the consumer's 1", n)
+	}
+}
