@@ -10,6 +10,13 @@
 // trees win where interactions matter (the UCI file); the blend is never
 // worse on the validation rows than either alone, since weights 0 and 1 are
 // among the candidates.
+//
+// The classifier's linear part is scikit-learn's pipeline (mean
+// imputation, standardisation, L2 logistic regression) plus a 0/1 column
+// per pattern of missing values, so a customer's first invoice is not
+// scored as if its history were average (missingFlags). On the IBM file
+// the flags lower the validation log loss at every blend weight below
+// trees alone.
 package scoring
 
 import (
@@ -17,6 +24,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
@@ -93,8 +101,11 @@ func (o Options) trees(obj gbdt.Objective) gbdt.Params {
 // blend is a linear model and trees combined: for a classifier in
 // log-odds, for a regressor in the target's units.
 type blend struct {
-	names   []string
-	used    []int // columns with information in training; the rest are ignored
+	names []string
+	used  []int // columns with information in training; the rest are ignored
+	// flags are the used columns whose missing values the classifier's
+	// linear part sees as a 0/1 column of its own (see missingFlags).
+	flags   []int
 	weight  float64
 	logit   *linear.Logistic
 	ols     *linear.Regression
@@ -144,16 +155,71 @@ func informative(m Matrix) (used []int, ignored []string) {
 	return used, ignored
 }
 
-func project(m Matrix, used []int) linear.Data {
+// missingFlags chooses the used columns whose missingness the linear
+// part reads as a column of its own: those missing in some training rows
+// and not all, one per distinct pattern of missing rows (a customer with
+// no payment history lacks every history column at once, and one flag
+// says so). Imputing the mean alone reads "unknown" as "average"; for a
+// customer's first invoice that is a guess, and the flag lets the model
+// learn what being new is worth. Only the classifier gets flags: its L2
+// penalty makes a flag that duplicates other columns harmless, where the
+// regressor's least squares would refuse it as collinear.
+func missingFlags(m Matrix, used []int) []int {
 	c := len(m.Names)
-	d := linear.Data{X: make([]float64, 0, m.Rows*len(used)), Rows: m.Rows, Cols: len(used)}
+	var flags []int
+	var patterns [][]int
 	for _, j := range used {
-		d.Names = append(d.Names, m.Names[j])
-	}
-	for i := range m.Rows {
-		for _, j := range used {
-			d.X = append(d.X, m.X[i*c+j])
+		var rows []int
+		for i := range m.Rows {
+			if math.IsNaN(m.X[i*c+j]) {
+				rows = append(rows, i)
+			}
 		}
+		if len(rows) == 0 || len(rows) == m.Rows || slices.ContainsFunc(patterns, func(p []int) bool { return slices.Equal(p, rows) }) {
+			continue
+		}
+		flags, patterns = append(flags, j), append(patterns, rows)
+	}
+	return flags
+}
+
+// flagName names a missing flag in the linear part; the parentheses keep
+// it apart from any feature name.
+func flagName(feature string) string { return "missing(" + feature + ")" }
+
+// linearNames are the linear part's columns: the used features, then the
+// flags.
+func linearNames(names []string, used, flags []int) []string {
+	out := make([]string, 0, len(used)+len(flags))
+	for _, j := range used {
+		out = append(out, names[j])
+	}
+	for _, j := range flags {
+		out = append(out, flagName(names[j]))
+	}
+	return out
+}
+
+// linearRow appends the linear part's inputs for a full-width row to x.
+func linearRow(x, row []float64, used, flags []int) []float64 {
+	for _, j := range used {
+		x = append(x, row[j])
+	}
+	for _, j := range flags {
+		v := 0.0
+		if math.IsNaN(row[j]) {
+			v = 1
+		}
+		x = append(x, v)
+	}
+	return x
+}
+
+func project(m Matrix, used, flags []int) linear.Data {
+	d := linear.Data{X: make([]float64, 0, m.Rows*(len(used)+len(flags))), Rows: m.Rows, Cols: len(used) + len(flags),
+		Names: linearNames(m.Names, used, flags)}
+	for i := range m.Rows {
+		d.X = linearRow(d.X, m.Row(i), used, flags)
 	}
 	return d
 }
@@ -263,41 +329,54 @@ type validSet struct {
 
 func fitParts(m Matrix, y []float64, valid *validSet, used []int, p gbdt.Params, classif, withLinear, withTrees bool) (*blend, error) {
 	b := &blend{names: slices.Clone(m.Names), used: used, classif: classif}
-	var err error
+	// The two learners are independent; on a few thousand rows neither
+	// keeps both cores busy, so the linear model is fitted beside the
+	// trees rather than before them.
+	var linErr error
+	var wg sync.WaitGroup
 	if withLinear {
-		d := project(m, used)
-		d.Y = y
-		if classif {
-			b.logit, err = linear.FitLogistic(d, linear.LogisticConfig{Missing: linear.MissingImpute})
-		} else {
-			b.ols, err = linear.FitRegression(d, linear.RegressionConfig{Missing: linear.MissingImpute})
+		wg.Go(func() { linErr = b.fitLinear(m, y) })
+	}
+	var treeErr error
+	if withTrees {
+		train := gbdt.Dataset{X: m.X, Rows: m.Rows, Cols: len(m.Names), Y: y, Names: m.Names}
+		var vd *gbdt.Dataset
+		if valid != nil {
+			vd = &gbdt.Dataset{X: valid.m.X, Rows: valid.m.Rows, Cols: len(m.Names), Y: valid.y, Names: m.Names}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: linear model: %w", ErrData, err)
-		}
+		b.trees, _, treeErr = gbdt.Train(train, vd, p)
 	}
-	if !withTrees {
-		return b, nil
+	wg.Wait()
+	if linErr != nil {
+		return nil, fmt.Errorf("%w: linear model: %w", ErrData, linErr)
 	}
-	train := gbdt.Dataset{X: m.X, Rows: m.Rows, Cols: len(m.Names), Y: y, Names: m.Names}
-	var vd *gbdt.Dataset
-	if valid != nil {
-		vd = &gbdt.Dataset{X: valid.m.X, Rows: valid.m.Rows, Cols: len(m.Names), Y: valid.y, Names: m.Names}
-	}
-	if b.trees, _, err = gbdt.Train(train, vd, p); err != nil {
-		return nil, fmt.Errorf("%w: trees: %w", ErrData, err)
+	if treeErr != nil {
+		return nil, fmt.Errorf("%w: trees: %w", ErrData, treeErr)
 	}
 	return b, nil
+}
+
+// fitLinear fits the blend's linear part on m's used columns and flags.
+func (b *blend) fitLinear(m Matrix, y []float64) error {
+	if b.classif {
+		b.flags = missingFlags(m, b.used)
+	}
+	d := project(m, b.used, b.flags)
+	d.Y = y
+	var err error
+	if b.classif {
+		b.logit, err = linear.FitLogistic(d, linear.LogisticConfig{Missing: linear.MissingImpute})
+	} else {
+		b.ols, err = linear.FitRegression(d, linear.RegressionConfig{Missing: linear.MissingImpute})
+	}
+	return err
 }
 
 // linear is the linear model's output on a full-width row: log-odds for
 // a classifier, the target for a regressor.
 func (b *blend) linear(row []float64) float64 {
 	var buf [64]float64
-	x := buf[:0]
-	for _, j := range b.used {
-		x = append(x, row[j])
-	}
+	x := linearRow(buf[:0], row, b.used, b.flags)
 	if b.classif {
 		return b.logit.Margin(x)
 	}

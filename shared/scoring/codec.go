@@ -26,13 +26,14 @@ type blendJSON struct {
 	Classifier bool            `json:"classifier"`
 	Names      []string        `json:"features"`
 	Used       []int           `json:"used"`
+	Flags      []int           `json:"missing_flags,omitempty"`
 	Weight     float64         `json:"trees_weight"`
 	Linear     json.RawMessage `json:"linear,omitempty"`
 	Trees      []byte          `json:"trees,omitempty"` // gbdt's checksummed binary form
 }
 
 func (b *blend) marshal() ([]byte, error) {
-	w := blendJSON{Version: codecVersion, Classifier: b.classif, Names: b.names, Used: b.used, Weight: b.weight}
+	w := blendJSON{Version: codecVersion, Classifier: b.classif, Names: b.names, Used: b.used, Flags: b.flags, Weight: b.weight}
 	var err error
 	switch {
 	case b.logit != nil:
@@ -73,11 +74,13 @@ func unmarshalBlend(data []byte, classif bool) (*blend, error) {
 			return nil, fmt.Errorf("%w: used columns %v are not increasing indexes of %d features", ErrSchema, w.Used, len(w.Names))
 		}
 	}
-	b := &blend{names: w.Names, used: w.Used, weight: w.Weight, classif: classif}
-	usedNames := make([]string, len(w.Used))
-	for i, j := range w.Used {
-		usedNames[i] = w.Names[j]
+	for i, j := range w.Flags {
+		if !classif || !slices.Contains(w.Used, j) || (i > 0 && j <= w.Flags[i-1]) {
+			return nil, fmt.Errorf("%w: missing flags %v are not increasing used columns of a classifier", ErrSchema, w.Flags)
+		}
 	}
+	b := &blend{names: w.Names, used: w.Used, flags: w.Flags, weight: w.Weight, classif: classif}
+	usedNames := linearNames(w.Names, w.Used, w.Flags)
 	if w.Weight < 1 {
 		if len(w.Linear) == 0 {
 			return nil, fmt.Errorf("%w: the linear part is missing", ErrSchema)

@@ -141,14 +141,12 @@ func (b *blend) reasonsAndOutput(row []float64, k int, buf *ReasonBuffer) ([]Rea
 	}
 	n := len(b.names)
 	buf.total, buf.tc = grow(buf.total, n), grow(buf.tc, n)
-	buf.lc, buf.x = grow(buf.lc, len(b.used)), grow(buf.x, len(b.used))
+	nl := len(b.used) + len(b.flags)
+	buf.lc, buf.x = grow(buf.lc, nl), linearRow(buf.x[:0], row, b.used, b.flags)
 	total, tc, lc, x := buf.total, buf.tc, buf.lc, buf.x
 	var treeBias, linBias float64
 	if b.weight > 0 {
 		treeBias = b.trees.Contributions(row, tc)
-	}
-	for i, j := range b.used {
-		x[i] = row[j]
 	}
 	switch {
 	case b.weight == 1: // no linear part
@@ -163,6 +161,10 @@ func (b *blend) reasonsAndOutput(row []float64, k int, buf *ReasonBuffer) ([]Rea
 	}
 	for i, j := range b.used {
 		total[j] += (1 - b.weight) * lc[i]
+	}
+	// A missing flag's push is its feature's: "no payment history yet".
+	for k, j := range b.flags {
+		total[j] += (1 - b.weight) * lc[len(b.used)+k]
 	}
 	for _, v := range total {
 		output += v
