@@ -52,8 +52,12 @@ func modelsSection(ctx context.Context, root string) (string, error) {
 	b.WriteString(modelsBegin + "\n## Models beside scikit-learn and XGBoost\n\n")
 	b.WriteString("Written by `make eval` and `make bench`: `recoup model eval --peers` on the splits of ../shared/data/README.md. " +
 		"The peers (Debian's python3-sklearn and python3-xgboost) read the exact feature matrix our models read; " +
+		"scikit-learn's logistic regression imputes the mean and standardises, as our linear part does, " +
+		"which also reads, for a classifier, a flag per pattern of missing values (a customer with no payment history yet). " +
 		"XGBoost runs with eta 0.05, depth 4, 300 trees, 0.8 row and column sampling. Training times are wall time on this machine, " +
-		"ours including the choice of the blend (two fits of both learners).\n\n")
+		"ours including the choice of the blend (two fits of both learners, the linear model fitted beside the trees); " +
+		"on the IBM file ours is both models, trained side by side, so compare it with the sum of XGBoost's two rows. " +
+		"The section runs before the local stack starts, on a quiet machine.\n\n")
 	for _, ds := range []struct{ format, file, title string }{
 		{evaluate.FormatIBM, "WA_Fn-UseC_-Accounts-Receivable.csv", "IBM accounts receivable: late payment and days to settle (time split 2013-07-01)"},
 		{evaluate.FormatUCI, "default_of_credit_card_clients.tsv", "UCI credit card default (IDs divisible by 5 held out)"},
