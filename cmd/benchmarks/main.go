@@ -146,15 +146,16 @@ func run(ctx context.Context, out string) error {
 		return err
 	}
 	rows = append(rows, scaleRows...)
-	// The models beside scikit-learn and XGBoost, also on a quiet
-	// machine: run after the engagement phases, whose backlog the Lambda
-	// host was still draining, the peers' two-thread training was slowed
-	// several times over, and the comparison of training times with it.
+	runtime.GC()
+	// The models beside scikit-learn and XGBoost, also before the stack
+	// starts. They used to run after the engagement phases, while the
+	// Lambda host still drained their backlog, which slowed the peers'
+	// two-thread training several times over and so skewed the comparison
+	// of training times.
 	section, err := modelsSection(ctx, root)
 	if err != nil {
 		return err
 	}
-	runtime.GC()
 
 	tmp, err := os.MkdirTemp("", "recoup-bench-")
 	if err != nil {

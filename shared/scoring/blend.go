@@ -104,13 +104,15 @@ type blend struct {
 	names []string
 	used  []int // columns with information in training; the rest are ignored
 	// flags are the used columns whose missing values the classifier's
-	// linear part sees as a 0/1 column of its own (see missingFlags).
-	flags   []int
-	weight  float64
-	logit   *linear.Logistic
-	ols     *linear.Regression
-	trees   *gbdt.Model
-	classif bool
+	// linear part sees as a 0/1 column of its own (see missingFlags);
+	// flagBase is each flag's contribution when the value is present.
+	flags    []int
+	flagBase []float64
+	weight   float64
+	logit    *linear.Logistic
+	ols      *linear.Regression
+	trees    *gbdt.Model
+	classif  bool
 }
 
 // Report says how a model was chosen.
@@ -365,11 +367,25 @@ func (b *blend) fitLinear(m Matrix, y []float64) error {
 	d.Y = y
 	var err error
 	if b.classif {
-		b.logit, err = linear.FitLogistic(d, linear.LogisticConfig{Missing: linear.MissingImpute})
+		if b.logit, err = linear.FitLogistic(d, linear.LogisticConfig{Missing: linear.MissingImpute}); err == nil {
+			b.setFlagBase()
+		}
 	} else {
 		b.ols, err = linear.FitRegression(d, linear.RegressionConfig{Missing: linear.MissingImpute})
 	}
 	return err
+}
+
+// setFlagBase records each flag's contribution at 0 (the value present);
+// the other inputs do not change it.
+func (b *blend) setFlagBase() {
+	if len(b.flags) == 0 {
+		return
+	}
+	nl := len(b.used) + len(b.flags)
+	lc := make([]float64, nl)
+	b.logit.Contributions(make([]float64, nl), lc)
+	b.flagBase = lc[len(b.used):]
 }
 
 // linear is the linear model's output on a full-width row: log-odds for

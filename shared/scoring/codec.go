@@ -75,8 +75,8 @@ func unmarshalBlend(data []byte, classif bool) (*blend, error) {
 		}
 	}
 	for i, j := range w.Flags {
-		if !classif || !slices.Contains(w.Used, j) || (i > 0 && j <= w.Flags[i-1]) {
-			return nil, fmt.Errorf("%w: missing flags %v are not increasing used columns of a classifier", ErrSchema, w.Flags)
+		if !classif || w.Weight == 1 || !slices.Contains(w.Used, j) || (i > 0 && j <= w.Flags[i-1]) {
+			return nil, fmt.Errorf("%w: missing flags %v are not increasing used columns of a classifier's linear part", ErrSchema, w.Flags)
 		}
 	}
 	b := &blend{names: w.Names, used: w.Used, flags: w.Flags, weight: w.Weight, classif: classif}
@@ -86,18 +86,27 @@ func unmarshalBlend(data []byte, classif bool) (*blend, error) {
 			return nil, fmt.Errorf("%w: the linear part is missing", ErrSchema)
 		}
 		var names []string
+		var std *linear.Standardizer
 		if classif {
 			b.logit = &linear.Logistic{}
 			if err := b.logit.UnmarshalJSON(w.Linear); err != nil {
 				return nil, fmt.Errorf("%w: linear part: %w", ErrSchema, err)
 			}
-			names = b.logit.Names()
+			names, std = b.logit.Names(), b.logit.Standardizer()
+			if len(names) == len(w.Used)+len(w.Flags) {
+				b.setFlagBase()
+			}
 		} else {
 			b.ols = &linear.Regression{}
 			if err := b.ols.UnmarshalJSON(w.Linear); err != nil {
 				return nil, fmt.Errorf("%w: linear part: %w", ErrSchema, err)
 			}
-			names = b.ols.Names()
+			names, std = b.ols.Names(), b.ols.Standardizer()
+		}
+		// The blend scores rows with missing values; a linear part that
+		// refuses them would turn them into NaN scores.
+		if std.Missing() != linear.MissingImpute {
+			return nil, fmt.Errorf("%w: the linear part's missing values are %q, the blend imputes them", ErrSchema, std.Missing())
 		}
 		if !slices.Equal(names, usedNames) {
 			return nil, fmt.Errorf("%w: the linear part reads %v, the blend says %v", ErrSchema, names, usedNames)

@@ -87,6 +87,7 @@ func TestCodecRefuses(t *testing.T) {
 		{"weight out of range", `"trees_weight":`, `"trees_weight":7,"x":`},
 		{"unknown field", `"used":`, `"extra":1,"used":`},
 		{"used out of range", `"used":[0,`, `"used":[99,`},
+		{"linear part refusing missing values", `"missing":"impute"`, `"missing":"reject"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := bytes.Replace(good, []byte(tc.from), []byte(tc.to), 1)
@@ -117,15 +118,34 @@ func FuzzUnmarshalClassifier(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
+	nm, ny := newcomers(300, 3)
+	half := 0.5
+	flagged, _, err := TrainClassifier(nm, ny, Options{Seed: 1, Weight: &half})
+	if err != nil {
+		f.Fatal(err)
+	}
+	fb, err := flagged.MarshalBinary()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(fb)
 	f.Add([]byte(`{"version":"recoup.scoring.blend/1","classifier":true,"features":["a"],"used":[0],"trees_weight":1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var c Classifier
 		if err := c.UnmarshalBinary(data); err != nil {
 			return
 		}
-		row := make([]float64, len(c.Names()))
-		if p := c.Predict(row); !(p >= 0 && p <= 1) {
-			t.Fatalf("probability %v", p)
+		for _, v := range []float64{0, math.NaN()} {
+			row := make([]float64, len(c.Names()))
+			for j := range row {
+				row[j] = v
+			}
+			if p := c.Predict(row); !(p >= 0 && p <= 1) {
+				t.Fatalf("probability %v", p)
+			}
+			if p, rs := c.PredictReasonsWith(row, 2, &ReasonBuffer{}); !(p >= 0 && p <= 1) || len(rs) != min(2, len(row)) {
+				t.Fatalf("one pass: probability %v, reasons %v", p, rs)
+			}
 		}
 	})
 }

@@ -107,6 +107,13 @@ func TestNewcomersAreLearnt(t *testing.T) {
 	if !(h1 > 0.5) {
 		t.Errorf("a new customer's missing history pushes the log-odds by %.2f, want a clear rise", h1)
 	}
+	// A customer whose history is present and average gets no push from
+	// the flag: the flag is measured from "not missing".
+	for _, r := range c.Reasons([]float64{0, 0, 0, 0}, 4) {
+		if r.Feature == "h1" && math.Abs(r.Effect) > 0.1 {
+			t.Errorf("an average returning customer's h1 pushes the log-odds by %.2f, want about 0", r.Effect)
+		}
+	}
 	// The regressor has no flags: its least squares would refuse a flag
 	// collinear with other columns.
 	r, _, err := TrainRegressor(m, y, Options{Seed: 1, Weight: &zero})
@@ -143,6 +150,7 @@ func TestCodecKeepsFlags(t *testing.T) {
 		{"flag on another column", `"missing_flags":[1,3]`, `"missing_flags":[1,2]`},
 		{"flags out of order", `"missing_flags":[1,3]`, `"missing_flags":[3,1]`},
 		{"flag on a column not used", `"missing_flags":[1,3]`, `"missing_flags":[1,9]`},
+		{"flags without a linear part", `"trees_weight":0.5`, `"trees_weight":1`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := strings.Replace(string(b), tc.from, tc.to, 1)

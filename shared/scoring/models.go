@@ -155,6 +155,16 @@ func (b *blend) reasonsAndOutput(row []float64, k int, buf *ReasonBuffer) ([]Rea
 	default:
 		linBias = b.ols.Contributions(x, lc)
 	}
+	// A flag is measured from "not missing", not from its training mean
+	// as the standardised columns are: a customer with a payment history
+	// must not get a push on it for lacking nothing. Its value at 0 goes
+	// to the bias, and a missing value's push is its feature's ("no
+	// payment history yet").
+	if b.weight < 1 {
+		for f := range b.flags {
+			linBias += b.flagBase[f]
+		}
+	}
 	output := b.weight*treeBias + (1-b.weight)*linBias
 	for j := range n {
 		total[j] = b.weight * tc[j]
@@ -162,9 +172,10 @@ func (b *blend) reasonsAndOutput(row []float64, k int, buf *ReasonBuffer) ([]Rea
 	for i, j := range b.used {
 		total[j] += (1 - b.weight) * lc[i]
 	}
-	// A missing flag's push is its feature's: "no payment history yet".
-	for k, j := range b.flags {
-		total[j] += (1 - b.weight) * lc[len(b.used)+k]
+	if b.weight < 1 {
+		for f, j := range b.flags {
+			total[j] += (1 - b.weight) * (lc[len(b.used)+f] - b.flagBase[f])
+		}
 	}
 	for _, v := range total {
 		output += v

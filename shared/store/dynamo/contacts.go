@@ -151,8 +151,9 @@ func (it attemptItem) attempt() (dispatch.Attempt, error) {
 
 // Commit records rec in one transaction: bump the person's version from
 // base.Version (fails if another commit came first), claim the attempt id
-// (fails if already recorded), put the attempt, and check every consent
-// state in checks is at the version read.
+// (fails if already recorded), put the attempt, append an allowed letter's
+// time to the customer's LETTERS item, and check every consent state in
+// checks is at the version read.
 func (c *Contacts) Commit(ctx context.Context, tenant ledger.TenantID, customer string, base dispatch.Snapshot, rec dispatch.Attempt, checks []consent.Status) error {
 	pk := customerPK(tenant, customer)
 	key := func(sk string) map[string]types.AttributeValue {
