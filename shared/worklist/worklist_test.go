@@ -1,6 +1,8 @@
 package worklist
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +45,40 @@ func TestBuild(t *testing.T) {
 			break
 		}
 	}
-	eng := map[string]engagement.Features{texter: {
+	// Another paid once after a letter, among ten letters sent, and
+	// replied to one of two emails: counted as sent, letters read 1 in 10
+	// and email is recommended; counted by responses alone, letters would
+	// read 1 in 1.
+	kinds := map[string]map[ledger.ContactKind]bool{}
+	for _, cp := range b.Contacts {
+		if cp.Consent != ledger.ConsentRevoked {
+			if kinds[cp.Customer] == nil {
+				kinds[cp.Customer] = map[ledger.ContactKind]bool{}
+			}
+			kinds[cp.Customer][cp.Kind] = true
+		}
+	}
+	var writer string
+	for _, c := range slices.Sorted(maps.Keys(custs)) {
+		if k := kinds[c]; c != texter && k[ledger.ContactEmail] && k[ledger.ContactPostal] && !k[ledger.ContactPhone] {
+			writer = c
+			break
+		}
+	}
+	if writer == "" {
+		t.Fatal("no customer with an open balance, an email and a postal address and no phone")
+	}
+	var sent []time.Time
+	for i := range 10 {
+		sent = append(sent, end.AddDate(0, 0, -20-7*i))
+	}
+	eng := map[string]engagement.Features{writer: {
+		Counts: map[string]map[engagement.Signal]int{
+			"letter": {engagement.SignalPaid: 1},
+			"email":  {engagement.SignalDelivered: 2, engagement.SignalReplied: 1},
+		},
+		Letters: sent,
+	}, texter: {
 		Counts: map[string]map[engagement.Signal]int{
 			"sms":   {engagement.SignalDelivered: 3, engagement.SignalReplied: 3},
 			"email": {engagement.SignalDelivered: 6},
@@ -76,6 +111,9 @@ func TestBuild(t *testing.T) {
 		if e.Channel.Channel == "" || e.Channel.Reason == "" || len(e.Score.Reasons) == 0 || !strings.Contains(e.Value.Why, "respond by "+e.Channel.Channel) {
 			t.Fatalf("entry %d incomplete: %+v", i, e)
 		}
+		if e.Score.Customer == writer && e.Channel.Channel != preference.Email {
+			t.Errorf("customer %s paid after 1 of 10 letters and replied to 1 of 2 emails, recommended %s (%s)", writer, e.Channel.Channel, e.Channel.Reason)
+		}
 		if e.Score.Customer == texter {
 			found = true
 			if e.Channel.Channel != preference.SMS {
@@ -86,8 +124,8 @@ func TestBuild(t *testing.T) {
 	if !found {
 		t.Errorf("customer %q, who has an open balance and a mobile, is not on the worklist", texter)
 	}
-	if got := wl.Prior.For(preference.Letter); got.Trials != 2 || got.Customers != 1 {
-		t.Errorf("letter prior from %d customers and %d trials, want 1 and the 2 letters past their window", got.Customers, got.Trials)
+	if got := wl.Prior.For(preference.Letter); got.Trials != 12 || got.Customers != 2 {
+		t.Errorf("letter prior from %d customers and %d trials, want 2 and the 12 letters past their window", got.Customers, got.Trials)
 	}
 	if wl.Drift.Rows == 0 {
 		t.Error("no drift report")
