@@ -126,14 +126,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	watch.lap("train")
 	printTraining(stdout, rep)
+	first := cfg.AsOf.AddDate(0, 0, 1)
+	for first.Weekday() == time.Saturday || first.Weekday() == time.Sunday {
+		first = first.AddDate(0, 0, 1)
+	}
+	// The worklist the daily run orders its cycles by, as a collector
+	// would read it: the demo tenant's currency and rates, as the run uses.
+	morning := first.Add(dailyRunHour * time.Hour)
+	if err := printDemoWorklist(ctx, stdout, store, reg, ledger.TenantID(*tenant), morning, 10, "most valuable first"); err != nil {
+		return err
+	}
 
 	demo, err := newCycleDemo(ctx, store, ledger.TenantID(*tenant), cfg.Seed, *dir)
 	if err != nil {
 		return err
-	}
-	first := cfg.AsOf.AddDate(0, 0, 1)
-	for first.Weekday() == time.Saturday || first.Weekday() == time.Sunday {
-		first = first.AddDate(0, 0, 1)
 	}
 	fmt.Fprintln(stdout, "\n== 6. The contact points' consent, as imported, into the consent ledger the dispatch gate reads")
 	if err := seedConsent(ctx, stdout, store, ledger.TenantID(*tenant), first); err != nil {
@@ -220,6 +226,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := printPending(ctx, stdout, demo.runner, ledger.TenantID(*tenant)); err != nil {
 		return err
 	}
+	// A month of replies, payments, promises and letters sent has moved
+	// the channel model: the channels now come from each customer's own
+	// responses, not the population's alone.
+	evening := end.Add(dailyRunHour * time.Hour)
+	if err := printDemoWorklist(ctx, stdout, store, reg, ledger.TenantID(*tenant), evening, 5, "after the month's engagement"); err != nil {
+		return err
+	}
 
 	fmt.Fprintln(stdout, "\n== 10. The ERP write-back: the cycle's credit holds, dunning letters and collector notes in Oracle EBS (the simulator), each applied once")
 	if err := erpSide.settle(ctx, 3*time.Minute); err != nil {
@@ -266,4 +279,18 @@ func putDemoProfile(ctx context.Context, t ledger.TenantID) error {
 	}
 	_, err = store.Put(ctx, data, time.Now())
 	return err
+}
+
+// printDemoWorklist prints the top of the tenant's worklist at at, scored
+// by the champion with the demo profile's economics, reasons and
+// channels included.
+func printDemoWorklist(ctx context.Context, w io.Writer, store *dynamo.Ledger, reg registry.Registry, t ledger.TenantID, at time.Time, top int, what string) error {
+	pc := tenant.Demo().Priority()
+	fmt.Fprintf(w, "   the worklist for %s, %s (values in %s):\n", at.Format("Mon 2 Jan 15:04 MST"), what, pc.Currency.Code())
+	wl, version, err := buildWorklist(ctx, store, reg, t, at, pc)
+	if err != nil {
+		return fmt.Errorf("worklist: %w", err)
+	}
+	printWorklist(w, wl, version, at, top)
+	return nil
 }
