@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
@@ -130,17 +131,14 @@ func runIBM(ctx context.Context, spec Spec) (*Result, error) {
 	// The two models are independent and, on a couple of thousand rows,
 	// neither keeps both cores busy: they are trained side by side.
 	var (
-		days     *scoring.Regressor
-		drep     scoring.Report
-		daysErr  error
-		daysDone = make(chan struct{})
+		days    *scoring.Regressor
+		drep    scoring.Report
+		daysErr error
+		wg      sync.WaitGroup
 	)
-	go func() {
-		defer close(daysDone)
-		days, drep, daysErr = scoring.TrainRegressor(m, train.Days, opts)
-	}()
+	wg.Go(func() { days, drep, daysErr = scoring.TrainRegressor(m, train.Days, opts) })
 	late, rep, err := scoring.TrainClassifier(m, train.Y, opts)
-	<-daysDone
+	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("train the late-payment model: %w", err)
 	}

@@ -168,19 +168,29 @@ func informative(m Matrix) (used []int, ignored []string) {
 // regressor's least squares would refuse it as collinear.
 func missingFlags(m Matrix, used []int) []int {
 	c := len(m.Names)
-	var flags []int
-	var patterns [][]int
-	for _, j := range used {
-		var rows []int
+	missing := func(i, j int) bool { return math.IsNaN(m.X[i*c+j]) }
+	// Patterns are compared on the matrix itself rather than kept as row
+	// lists: at a million rows a list per column would be megabytes each.
+	samePattern := func(j, f int) bool {
 		for i := range m.Rows {
-			if math.IsNaN(m.X[i*c+j]) {
-				rows = append(rows, i)
+			if missing(i, j) != missing(i, f) {
+				return false
 			}
 		}
-		if len(rows) == 0 || len(rows) == m.Rows || slices.ContainsFunc(patterns, func(p []int) bool { return slices.Equal(p, rows) }) {
+		return true
+	}
+	var flags []int
+	for _, j := range used {
+		n := 0
+		for i := range m.Rows {
+			if missing(i, j) {
+				n++
+			}
+		}
+		if n == 0 || n == m.Rows || slices.ContainsFunc(flags, func(f int) bool { return samePattern(j, f) }) {
 			continue
 		}
-		flags, patterns = append(flags, j), append(patterns, rows)
+		flags = append(flags, j)
 	}
 	return flags
 }

@@ -93,9 +93,6 @@ func unmarshalBlend(data []byte, classif bool) (*blend, error) {
 				return nil, fmt.Errorf("%w: linear part: %w", ErrSchema, err)
 			}
 			names, std = b.logit.Names(), b.logit.Standardizer()
-			if len(names) == len(w.Used)+len(w.Flags) {
-				b.setFlagBase()
-			}
 		} else {
 			b.ols = &linear.Regression{}
 			if err := b.ols.UnmarshalJSON(w.Linear); err != nil {
@@ -110,6 +107,9 @@ func unmarshalBlend(data []byte, classif bool) (*blend, error) {
 		}
 		if !slices.Equal(names, usedNames) {
 			return nil, fmt.Errorf("%w: the linear part reads %v, the blend says %v", ErrSchema, names, usedNames)
+		}
+		if classif {
+			b.setFlagBase()
 		}
 	}
 	if w.Weight > 0 {
